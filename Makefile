@@ -1,0 +1,48 @@
+# Test and demo entry points. `make test` builds everything from nothing.
+SHELL := /bin/bash
+PYTHON_VERSION ?= 3.12
+VENV ?= .venv
+BIN := $(VENV)/bin
+TOOLS := tests/tools
+BUILD := .build
+COLLECTIONS_PATH := $(abspath $(BUILD))
+
+.PHONY: test venv collection lint sanity units emulator-tests integration demo bench clean
+
+test: lint sanity units emulator-tests integration
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt tests/requirements.txt tests/unit/requirements.txt \
+		tests/emulator/pyproject.toml tests/emulator/requirements.txt
+	$(TOOLS)/make-venv $(VENV) $(PYTHON_VERSION)
+	touch $@
+
+collection:
+	$(TOOLS)/build-collection $(BUILD)/ansible_collections/veeam_ahv/backup
+
+lint: venv
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+sanity: venv
+	$(TOOLS)/ansible-test $(VENV) sanity --local --requirements --color no
+
+units: venv
+	$(TOOLS)/ansible-test $(VENV) units --local --requirements --color no \
+		--python $(PYTHON_VERSION)
+
+emulator-tests: venv
+	$(BIN)/python -m pytest tests/emulator/tests
+
+integration: venv collection
+	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_PATH) $(BIN)/python -m pytest tests/integration
+
+demo: venv collection
+	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_PATH) $(TOOLS)/demo $(VENV)
+
+bench: venv collection
+	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_PATH) $(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) $(BUILD) tests/output
