@@ -1,0 +1,3 @@
+from vbahv_emulator.cli import main
+
+raise SystemExit(main())
