@@ -77,7 +77,7 @@ def argument_spec(**module_options) -> dict:
 
 
 def check_credentials(params: dict) -> None:
-    """Raise ``VeeamAhvError`` unless the parameters hold a usable credential."""
+    """Raise ``VeeamAhvError`` unless the parameters contain a usable credential."""
     has_password = params.get("password") is not None
     if has_password and not params.get("username"):
         raise VeeamAhvError(
