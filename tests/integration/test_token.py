@@ -25,7 +25,7 @@ def test_requires_no_log(run_playbook, connection, emulator):
     run = run_playbook([login_task(connection, no_log=False, ignore_errors=True)])
 
     result = run.result("login")
-    assert result["failed"] is True
+    assert run.status("login") == "failed"
     assert "the task must set no_log: true" in result["msg"]
     assert "access_token" not in result
     assert api_requests(emulator) == []
@@ -78,7 +78,7 @@ def test_logout_revokes_token(run_playbook, connection, emulator):
     assert run.status("logout") == "ok"
     assert run.status("logout again") == "ok"
     after = run.result("after logout")
-    assert after["failed"] is True
+    assert run.status("after logout") == "failed"
     assert "HTTP 401" in after["msg"]
     assert "pass username and password" in after["msg"]
     assert len(api_requests(emulator, "POST", TOKEN_PATH)) == 1

@@ -116,7 +116,7 @@ def test_wait_timeout_fails_with_session_ids(run_playbook, connection, direct_ap
     )
 
     result = run.result("rescan")
-    assert result["failed"] is True
+    assert run.status("rescan") == "failed"
     assert result.get("changed") is not True
     assert result["msg"].startswith(
         f"Timed out after 3 s waiting for the VM rescan of {cluster['name']}: session "
@@ -144,7 +144,7 @@ def test_session_error_fails_with_events(run_playbook, connection, direct_api, e
     )
 
     result = run.result("rescan")
-    assert result["failed"] is True
+    assert run.status("rescan") == "failed"
     assert f"The rescan of cluster '{cluster['name']}' ended with" in result["msg"]
     assert "result Error" in result["msg"]
     assert "Prism is unreachable" in result["msg"]
@@ -171,7 +171,7 @@ def test_busy_get_retried_post_not(run_playbook, connection, direct_api, emulato
     )
 
     result = run.result("rescan")
-    assert result["failed"] is True
+    assert run.status("rescan") == "failed"
     assert "HTTP 503" in result["msg"]
     assert len(api_requests(emulator, "POST", REFRESH_PATH)) == 1
     statuses = [e["status"] for e in api_requests(emulator, "GET", r"/api/v7/clusters/[^/]+/vms")]
