@@ -4,7 +4,7 @@ PYTHON_VERSION ?= 3.12
 VENV ?= .venv
 BIN := $(VENV)/bin
 TOOLS := tests/tools
-BUILD := .build
+BUILD ?= .build
 COLLECTIONS_PATH := $(abspath $(BUILD))
 
 .PHONY: test venv collection lint sanity units emulator-tests integration demo bench clean
@@ -26,10 +26,10 @@ lint: venv
 	$(BIN)/ruff check .
 
 sanity: venv
-	$(TOOLS)/ansible-test $(VENV) sanity --local --requirements --color no
+	BUILD_DIR=$(abspath $(BUILD)) $(TOOLS)/ansible-test $(VENV) sanity --local --requirements --color no
 
 units: venv
-	$(TOOLS)/ansible-test $(VENV) units --local --requirements --color no \
+	BUILD_DIR=$(abspath $(BUILD)) $(TOOLS)/ansible-test $(VENV) units --local --requirements --color no \
 		--python $(PYTHON_VERSION)
 
 emulator-tests: venv

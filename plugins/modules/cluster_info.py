@@ -16,7 +16,7 @@ description:
   - The VM list is the plug-in's view of the cluster. Use M(veeam_ahv.backup.vm_rescan) to
     update it from Nutanix first.
 author:
-  - veeam_ahv.backup contributors
+  - veeam_ahv.backup maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - veeam_ahv.backup.connection
 options:
@@ -44,7 +44,7 @@ options:
     description:
       - A JMESPath expression applied to the list of clusters. The outcome is returned as
         RV(query_result), next to the unchanged RV(clusters).
-      - For example V([].{name: name, vms: length(vms)}) with O(include=[vms]).
+      - 'For example V([].{name: name, vms: length(vms\)}) with O(include=[vms]).'
       - Needs the C(jmespath) Python library.
     type: str
 attributes:

@@ -16,7 +16,7 @@ description:
   - The result contains a secret, so the task must set C(no_log=true). The module fails
     without it, before it logs in.
 author:
-  - veeam_ahv.backup contributors
+  - veeam_ahv.backup maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - veeam_ahv.backup.connection
 options:

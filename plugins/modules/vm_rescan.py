@@ -15,7 +15,7 @@ description:
   - Waits for the rescan sessions to finish and reports the VMs that appeared and
     disappeared, by comparing the cluster's VM list before and after.
 author:
-  - veeam_ahv.backup contributors
+  - veeam_ahv.backup maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - veeam_ahv.backup.connection
 options:

@@ -1,0 +1,86 @@
+"""The built collection artifact: contents and metadata."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+COLLECTIONS_PATH = Path(os.environ.get("ANSIBLE_COLLECTIONS_PATH", REPO / ".build"))
+COLLECTION = COLLECTIONS_PATH / "ansible_collections" / "veeam_ahv" / "backup"
+
+
+@pytest.fixture(scope="module")
+def artifact_members(tmp_path_factory) -> list:
+    output = tmp_path_factory.mktemp("artifact")
+    galaxy = Path(sys.executable).with_name("ansible-galaxy")
+    subprocess.run(
+        [str(galaxy), "collection", "build", "--output-path", str(output), str(COLLECTION)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    archives = list(output.glob("veeam_ahv-backup-*.tar.gz"))
+    assert len(archives) == 1
+    with tarfile.open(archives[0]) as archive:
+        return archive.getnames()
+
+
+@pytest.mark.parametrize(
+    "excluded",
+    ["tests", ".ci", "bench", ".venv", ".build", ".git", "Makefile", "pyproject.toml"],
+)
+def test_artifact_leaves_out(artifact_members, excluded):
+    leaked = [name for name in artifact_members if name.split("/")[0] == excluded]
+    assert leaked == []
+
+
+def test_artifact_has_no_caches(artifact_members):
+    caches = [
+        name
+        for name in artifact_members
+        if "__pycache__" in name or name.endswith(".pyc") or ".pytest_cache" in name
+    ]
+    assert caches == []
+
+
+@pytest.mark.parametrize(
+    "expected",
+    [
+        "MANIFEST.json",
+        "FILES.json",
+        "README.md",
+        "COPYING",
+        "requirements.txt",
+        "meta/runtime.yml",
+        "meta/execution-environment.yml",
+        "plugins/module_utils/client.py",
+        "plugins/doc_fragments/connection.py",
+        "plugins/modules/cluster_info.py",
+        "plugins/modules/vm_rescan.py",
+        "plugins/modules/token.py",
+    ],
+)
+def test_artifact_contains(artifact_members, expected):
+    assert expected in artifact_members
+
+
+def test_every_module_in_action_group():
+    runtime = yaml.safe_load((REPO / "meta" / "runtime.yml").read_text())
+    modules = sorted(path.stem for path in (REPO / "plugins" / "modules").glob("*.py"))
+
+    assert sorted(runtime["action_groups"]["veeam_ahv"]) == modules
+    assert runtime["requires_ansible"] == ">=2.16.0"
+
+
+def test_version_matches_galaxy():
+    galaxy = yaml.safe_load((REPO / "galaxy.yml").read_text())
+    version_file = (REPO / "plugins" / "module_utils" / "version.py").read_text()
+
+    assert f'COLLECTION_VERSION = "{galaxy["version"]}"' in version_file
