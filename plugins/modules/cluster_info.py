@@ -19,6 +19,7 @@ author:
   - veeam_ahv.backup maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - veeam_ahv.backup.connection
+  - ansible.builtin.action_common_attributes
 options:
   name:
     description:
@@ -53,6 +54,10 @@ attributes:
     details: The module only reads, so it runs the same in check mode.
   diff_mode:
     support: none
+  platform:
+    support: full
+    platforms: all
+    details: The module talks to the appliance over HTTPS from any host with Python.
 notes:
   - Result keys that come from the API keep the API's camelCase names, for example
     C(storageContainers) and C(prismCentralId).

@@ -19,6 +19,7 @@ author:
   - veeam_ahv.backup maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - veeam_ahv.backup.connection
+  - ansible.builtin.action_common_attributes
 options:
   state:
     description:
@@ -41,6 +42,10 @@ attributes:
         token too, and V(absent) sends no logout.
   diff_mode:
     support: none
+  platform:
+    support: full
+    platforms: all
+    details: The module talks to the appliance over HTTPS from any host with Python.
 notes:
   - The access token lasts 30 minutes. Modules that get only O(access_token) fail once it
     has expired; give them O(username) and O(password) as well to let them log in again.

@@ -18,6 +18,7 @@ author:
   - veeam_ahv.backup maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - veeam_ahv.backup.connection
+  - ansible.builtin.action_common_attributes
 options:
   clusters:
     description:
@@ -55,9 +56,13 @@ attributes:
         V(changed=true) because a rescan would be started.
   diff_mode:
     support: none
+  platform:
+    support: full
+    platforms: all
+    details: The module talks to the appliance over HTTPS from any host with Python.
 notes:
-  - RV(changed) is V(true) when a VM appeared or disappeared. With O(wait=false) it is V(true)
-    whenever a rescan was started, because the outcome is not known yet.
+  - The task reports C(changed) when a VM appeared or disappeared. With O(wait=false) it reports
+    C(changed) whenever a rescan was started, because the outcome is not known yet.
   - A session that ends with result C(Error) fails the task with the session's error
     events; C(Warning) succeeds and returns the warnings.
 seealso:
