@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import pytest
 import responses
-from conftest import API, LOGOUT_URL, PASSWORD, TOKEN_URL, form_of
 
 from ansible_collections.veeam_ahv.backup.plugins.module_utils.auth import parse_timestamp
 from ansible_collections.veeam_ahv.backup.plugins.module_utils.errors import (
     AuthenticationError,
     VeeamAhvError,
+)
+from ansible_collections.veeam_ahv.backup.tests.unit.plugins.module_utils.fakes import (
+    API,
+    LOGOUT_URL,
+    PASSWORD,
+    TOKEN_URL,
+    form_of,
 )
 
 

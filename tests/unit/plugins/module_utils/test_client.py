@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from conftest import API, BASE, TOKEN_URL
 
 from ansible_collections.veeam_ahv.backup.plugins.module_utils.client import (
     api_path,
@@ -11,6 +10,11 @@ from ansible_collections.veeam_ahv.backup.plugins.module_utils.client import (
     validate_url,
 )
 from ansible_collections.veeam_ahv.backup.plugins.module_utils.errors import VeeamAhvError
+from ansible_collections.veeam_ahv.backup.tests.unit.plugins.module_utils.fakes import (
+    API,
+    BASE,
+    TOKEN_URL,
+)
 
 
 @pytest.mark.parametrize(

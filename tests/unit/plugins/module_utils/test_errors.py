@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from conftest import API, PASSWORD, TOKEN_URL
 
 from ansible_collections.veeam_ahv.backup.plugins.module_utils.errors import (
     ApiError,
     ResponseFormatError,
+)
+from ansible_collections.veeam_ahv.backup.tests.unit.plugins.module_utils.fakes import (
+    API,
+    PASSWORD,
+    TOKEN_URL,
 )
 
 

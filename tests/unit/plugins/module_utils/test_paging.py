@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from conftest import API, TOKEN_URL
 from responses import matchers
 
 from ansible_collections.veeam_ahv.backup.plugins.module_utils.errors import PagingError
+from ansible_collections.veeam_ahv.backup.tests.unit.plugins.module_utils.fakes import (
+    API,
+    TOKEN_URL,
+)
 
 
 @pytest.fixture

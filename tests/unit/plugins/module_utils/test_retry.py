@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import requests
-from conftest import API, TOKEN_URL
 from urllib3.exceptions import NewConnectionError, ProtocolError
 
 from ansible_collections.veeam_ahv.backup.plugins.module_utils.errors import (
@@ -14,6 +13,10 @@ from ansible_collections.veeam_ahv.backup.plugins.module_utils.errors import (
 from ansible_collections.veeam_ahv.backup.plugins.module_utils.retry import (
     RetryPolicy,
     parse_retry_after,
+)
+from ansible_collections.veeam_ahv.backup.tests.unit.plugins.module_utils.fakes import (
+    API,
+    TOKEN_URL,
 )
 
 

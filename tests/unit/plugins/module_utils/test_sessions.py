@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from conftest import API, TOKEN_URL
 
 from ansible_collections.veeam_ahv.backup.plugins.module_utils.sessions import (
     SessionTimeout,
@@ -11,6 +10,10 @@ from ansible_collections.veeam_ahv.backup.plugins.module_utils.sessions import (
     describe_session,
     session_events,
     summarize_session,
+)
+from ansible_collections.veeam_ahv.backup.tests.unit.plugins.module_utils.fakes import (
+    API,
+    TOKEN_URL,
 )
 
 
