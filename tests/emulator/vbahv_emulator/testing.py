@@ -182,6 +182,12 @@ class EmulatorProcess:
         reader.join(timeout)
         if reader.is_alive() or not result or not result[0].strip():
             exit_code = self.process.poll()
+            if not reader.is_alive() and exit_code is None:
+                # Standard output closed, so the process is exiting: give it time to finish.
+                try:
+                    exit_code = self.process.wait(STOP_TIMEOUT_SECONDS)
+                except subprocess.TimeoutExpired:
+                    exit_code = None
             self.stop()
             state = "timed out" if exit_code is None else f"exited with code {exit_code}"
             raise EmulatorError(
