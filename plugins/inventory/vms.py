@@ -1,0 +1,525 @@
+# Copyright: veeam_ahv.backup contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: vms
+short_description: Nutanix AHV VMs listed by the Veeam plug-in, as inventory hosts
+version_added: 0.1.0
+description:
+  - Adds one host for each VM that the Veeam Plug-in for Nutanix AHV lists on its Nutanix
+    AHV clusters, with the VM's cluster, disks, network adapters, IP addresses, guest OS,
+    protection domain and protection state as host variables.
+  - Protection data comes from one paged read of the protected VM list, so a run costs one
+    login, one request for the clusters, the pages of each cluster's VM list, the pages of
+    the protected VM list and one logout, however many VMs there are.
+  - Reads inventory sources whose file name ends in C(veeam_ahv.yml) or C(veeam_ahv.yaml).
+  - The connection options are the same as the modules' options and read the same
+    C(VEEAM_AHV_*) environment variables, so one AWX or AAP credential type serves both.
+    Options in the source file may be templates, for example a lookup or a vaulted value.
+extends_documentation_fragment:
+  - constructed
+  - inventory_cache
+  - veeam_ahv.backup.connection
+options:
+  plugin:
+    description: The name of this plugin. Must be V(veeam_ahv.backup.vms).
+    type: str
+    required: true
+    choices: [veeam_ahv.backup.vms]
+  url:
+    # Required, but checked by the plugin so that the error names VEEAM_AHV_URL too.
+    required: false
+    env:
+      - name: VEEAM_AHV_URL
+  username:
+    env:
+      - name: VEEAM_AHV_USERNAME
+  password:
+    env:
+      - name: VEEAM_AHV_PASSWORD
+  access_token:
+    env:
+      - name: VEEAM_AHV_ACCESS_TOKEN
+  validate_certs:
+    env:
+      - name: VEEAM_AHV_VALIDATE_CERTS
+  ca_path:
+    env:
+      - name: VEEAM_AHV_CA_PATH
+  timeout:
+    env:
+      - name: VEEAM_AHV_TIMEOUT
+  api_version:
+    env:
+      - name: VEEAM_AHV_API_VERSION
+  clusters:
+    description:
+      - Names or ids of the clusters whose VMs become hosts. All clusters when empty.
+      - A name that no cluster has, or that several clusters share, is an error.
+    type: list
+    elements: str
+    default: []
+  max_workers:
+    description:
+      - Number of clusters whose VM lists are read at the same time.
+      - Each thread uses its own HTTP session and the same access token.
+    type: int
+    default: 4
+  page_size:
+    description:
+      - Number of items requested per page of a paged list.
+      - An appliance that returns fewer items per page is read to the end all the same.
+    type: int
+    default: 500
+  vars_prefix:
+    description:
+      - Prefix of the host variables that hold the VM fields, for example
+        C(veeam_ahv_name) and C(veeam_ahv_cluster_name).
+    type: str
+    default: veeam_ahv_
+  hostnames:
+    description:
+      - Ordered list of VM field names or Jinja2 expressions. The first one that gives a
+        non-empty string becomes the host name, and the VM id is used when none does.
+      - Field names are the host variable names without O(vars_prefix), such as V(name),
+        V(id) and V(first_ip). Expressions see both the unprefixed and the prefixed names.
+      - VMs that would share a host name are never merged. Each of them is named
+        C(<name>_<first 8 characters of its id>) (C(<name>_<id>) if that is taken too)
+        with a warning, or the run fails when O(strict) is true. These names depend only
+        on the VMs, not on the order the API lists them in.
+    type: list
+    elements: str
+    default: [name]
+  ansible_host_preference:
+    description:
+      - Ordered list of VM field names or Jinja2 expressions, as in O(hostnames). The first
+        one that gives a non-empty string becomes C(ansible_host).
+      - When none does, C(ansible_host) is not set and Ansible connects to the host name.
+    type: list
+    elements: str
+    default: [first_ip, name]
+  filters:
+    description:
+      - Jinja2 conditions that a VM must all meet to become a host, evaluated before the
+        host is created, with the same names as O(hostnames).
+      - Each condition must give a boolean. A condition that fails or gives another type
+        drops the VM with a warning, or fails the run when O(strict) is true.
+    type: list
+    elements: str
+    default: []
+  default_groups:
+    description:
+      - Whether to add each host to the groups C(<group_prefix>cluster_<cluster name>),
+        C(<group_prefix>protected) or C(<group_prefix>unprotected), and
+        C(<group_prefix>pd_<protection domain>) when the VM is in a protection domain.
+      - Group names are sanitized the way Ansible sanitizes constructed group names.
+    type: bool
+    default: true
+  group_prefix:
+    description: Prefix of the default group names.
+    type: str
+    default: veeam_ahv_
+  strict:
+    description:
+      - If V(true), an expression in O(compose), O(groups) or O(keyed_groups) that fails is
+        an error. Otherwise the entry is skipped for that host.
+      - If V(true), the run also fails when a cluster's VMs or the protected VM list cannot
+        be read, when VMs share a host name, and when a filter fails. Otherwise each of
+        these gives a warning and the rest of the inventory loads.
+notes:
+  - Every string that comes from the API is marked unsafe, so Ansible never renders a VM
+    name such as C({{ lookup('pipe', 'id') }}) as a template.
+  - With O(cache) enabled, the plugin caches the data it read from the API, never the
+    hosts it built from it, so a cached run gives the same inventory as the run that filled
+    the cache and sends no requests. A run in which a cluster or the protected VM list
+    could not be read is not cached. The cache entry is ignored when O(url),
+    O(api_version) or O(clusters) change.
+  - The protection fields come from the protected VM list. A VM counts as protected when
+    it has at least one restore point.
+"""
+
+EXAMPLES = r"""
+# All VMs, connection options from the VEEAM_AHV_* environment variables
+# (for example from an AWX credential type). File name: prod.veeam_ahv.yml
+plugin: veeam_ahv.backup.vms
+
+# Two clusters, with a vaulted password and a group per guest OS
+# File name: lab.veeam_ahv.yaml
+plugin: veeam_ahv.backup.vms
+url: https://vbahv.example.com
+username: administrator
+password: !vault |
+  $ANSIBLE_VAULT;1.1;AES256
+  ...
+ca_path: /etc/pki/vbahv-ca.pem
+clusters: [PROD-AHV-01, PROD-AHV-02]
+hostnames:
+  - name + '.' + cluster_name | lower
+filters:
+  - veeam_ahv_cluster_name != 'LAB'
+  - not name.startswith('tmp-')
+keyed_groups:
+  - key: veeam_ahv_guest_os_version
+    prefix: os
+compose:
+  backup_age_ok: veeam_ahv_restore_point_count > 0
+cache: true
+cache_plugin: ansible.builtin.jsonfile
+cache_connection: ~/.cache/veeam_ahv_inventory
+"""
+
+from ansible.errors import AnsibleError
+from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
+from ansible.utils.unsafe_proxy import wrap_var
+
+from ansible_collections.veeam_ahv.backup.plugins.module_utils.client import (
+    HAS_REQUESTS,
+    ApiClient,
+)
+from ansible_collections.veeam_ahv.backup.plugins.module_utils.errors import VeeamAhvError
+from ansible_collections.veeam_ahv.backup.plugins.module_utils.module import (
+    check_credentials,
+)
+from ansible_collections.veeam_ahv.backup.plugins.plugin_utils.inventory_fetch import (
+    fetch_source_data,
+    validate_source_data,
+)
+from ansible_collections.veeam_ahv.backup.plugins.plugin_utils.inventory_hosts import (
+    default_group_names,
+    describe_duplicates,
+    is_field_name,
+    prefixed,
+    sort_key,
+    unique_hostnames,
+    vm_facts,
+)
+
+CONNECTION_OPTIONS = (
+    "url",
+    "username",
+    "password",
+    "access_token",
+    "validate_certs",
+    "ca_path",
+    "timeout",
+    "api_version",
+)
+# String options that may hold a template such as a lookup, rendered before use.
+TEMPLATED_OPTIONS = ("url", "username", "password", "access_token", "ca_path", "api_version")
+
+STRICT_HINT = (
+    " The inventory was not loaded because strict is true. Set strict to false to load "
+    "the rest of the inventory with a warning."
+)
+
+# At most this many messages of one kind go into a warning, and the rest are counted.
+MAX_LISTED = 5
+
+
+class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
+    """Inventory plugin ``veeam_ahv.backup.vms``: one host per VM."""
+
+    NAME = "veeam_ahv.backup.vms"
+
+    def verify_file(self, path):
+        if not super().verify_file(path):
+            return False
+        if path.endswith(("veeam_ahv.yml", "veeam_ahv.yaml")):
+            return True
+        self.display.vvv(
+            f"Skipping {path}: the veeam_ahv.backup.vms plugin reads only files whose names "
+            "end in veeam_ahv.yml or veeam_ahv.yaml."
+        )
+        return False
+
+    def parse(self, inventory, loader, path, cache=True):
+        super().parse(inventory, loader, path, cache)
+        self._read_config_data(path)
+        connection = self._connection_options()
+        self._check_numbers()
+
+        data = self._source_data(path, cache, connection)
+        self._populate(data)
+
+    # --- Options ------------------------------------------------------------------------------
+
+    def _connection_options(self) -> dict:
+        """Return the connection options with templates rendered."""
+        options = {name: self.get_option(name) for name in CONNECTION_OPTIONS}
+        for name in TEMPLATED_OPTIONS:
+            value = options[name]
+            if value is None:
+                continue
+            try:
+                value = self.templar.template(value)
+            except Exception as error:
+                raise AnsibleError(f"The {name} option could not be templated: {error}") from None
+            # str() decrypts a vaulted value.
+            options[name] = None if value is None else str(value)
+        if not options["url"]:
+            raise AnsibleError(
+                "The url option is not set: set url in the inventory source or the "
+                "VEEAM_AHV_URL environment variable."
+            )
+        return options
+
+    def _check_numbers(self) -> None:
+        for name in ("max_workers", "page_size"):
+            value = self.get_option(name)
+            if value < 1:
+                raise AnsibleError(f"{name} must be 1 or greater, got {value}.")
+
+    # --- Source data --------------------------------------------------------------------------
+
+    def _source_data(self, path: str, cache: bool, connection: dict) -> dict:
+        """Return the API data from the inventory cache or, failing that, from the API."""
+        use_cache = self.get_option("cache")
+        source = {
+            "url": connection["url"],
+            "api_version": connection["api_version"],
+            "clusters": list(self.get_option("clusters") or []),
+        }
+        cache_key = self.get_cache_key(path)
+        if use_cache and cache:
+            entry = self._cache_entry(cache_key)
+            if entry is not None and entry.get("source") == source:
+                self.display.vvv(f"Using the cached API data of {path}")
+                return entry["data"]
+
+        result = self._fetch(connection)
+        if use_cache and result.complete:
+            self._cache[cache_key] = {"source": source, "data": result.data}
+        return result.data
+
+    def _cache_entry(self, cache_key: str):
+        try:
+            entry = self._cache[cache_key]
+        except KeyError:
+            return None
+        if not isinstance(entry, dict) or not validate_source_data(entry.get("data")):
+            return None
+        return entry
+
+    def _fetch(self, connection: dict):
+        if not HAS_REQUESTS:
+            raise AnsibleError(
+                "The veeam_ahv.backup.vms plugin requires the Python library requests."
+            )
+        try:
+            check_credentials(connection)
+            result = fetch_source_data(
+                lambda access_token=None: self._new_client(connection, access_token),
+                self.get_option("clusters"),
+                self.get_option("max_workers"),
+                log=self.display.vvv,
+            )
+        except VeeamAhvError as error:
+            raise AnsibleError(
+                f"Reading the inventory from {connection['url']} failed: {error}"
+            ) from None
+        self.display.vv(
+            f"Read the inventory from {connection['url']} with {result.request_count} "
+            f"request(s) and {result.retry_count} retry(s)"
+        )
+        self._report_fetch_problems(result)
+        return result
+
+    def _new_client(self, connection: dict, access_token):
+        """Create a client. Given ``access_token``, it uses that token instead of logging in."""
+        return ApiClient(
+            url=connection["url"],
+            username=connection["username"],
+            password=connection["password"],
+            access_token=access_token or connection["access_token"],
+            api_version=connection["api_version"] or "v7",
+            validate_certs=connection["validate_certs"],
+            ca_path=connection["ca_path"],
+            timeout=connection["timeout"],
+            page_size=self.get_option("page_size"),
+            log=self.display.vvvv,
+        )
+
+    def _report_fetch_problems(self, result) -> None:
+        strict = self.get_option("strict")
+        for failure in result.cluster_failures:
+            message = f"Reading the VMs of {failure.describe()} failed: {failure.message}"
+            if strict:
+                raise AnsibleError(message + STRICT_HINT)
+            self.display.warning(message + " The inventory has no hosts for this cluster.")
+        if result.protection_error is not None:
+            message = f"Reading the protected VM list failed: {result.protection_error}"
+            if strict:
+                raise AnsibleError(message + STRICT_HINT)
+            self.display.warning(
+                message + " The protection variables of every host are unknown, and no "
+                "host is in a protected or unprotected group."
+            )
+        for warning in result.warnings:
+            self.display.warning(warning)
+        if result.retry_count:
+            self.display.warning(
+                f"{result.retry_count} request(s) were retried after a busy response or a "
+                "connection error; run with -vvvv to see them."
+            )
+
+    # --- Hosts --------------------------------------------------------------------------------
+
+    def _populate(self, data: dict) -> None:
+        """Add the hosts and groups built from the source data to the inventory."""
+        settings = HostSettings(self.get_option)
+        candidates = []
+        rejected = FilterRejections()
+        for facts in self._all_vm_facts(data):
+            variables = dict(facts)
+            variables.update(prefixed(facts, settings.vars_prefix))
+            if self._passes_filters(settings, facts, variables, rejected):
+                candidates.append((facts, variables))
+        rejected.warn(self.display)
+
+        hostnames = self._hostnames(settings, candidates)
+        for facts, variables in candidates:
+            self._add_host(settings, hostnames[facts["id"]], facts, variables)
+
+    def _all_vm_facts(self, data: dict) -> list:
+        """Return the facts of every VM, marked unsafe and sorted by cluster and name."""
+        protection_rows = data.get("protected_vms")
+        protection_known = protection_rows is not None
+        rows_by_id = {row.get("id"): row for row in protection_rows or [] if isinstance(row, dict)}
+        all_facts = []
+        for cluster in data["clusters"]:
+            for vm in data["vms"].get(cluster["id"], []):
+                facts = vm_facts(vm, cluster, rows_by_id.get(vm.get("id")), protection_known)
+                all_facts.append(wrap_var(facts))
+        all_facts.sort(key=sort_key)
+        return all_facts
+
+    def _passes_filters(self, settings, facts: dict, variables: dict, rejected) -> bool:
+        for condition in settings.filters:
+            try:
+                outcome = self._compose(condition, variables)
+                if isinstance(outcome, str) and outcome.lower() in ("true", "false"):
+                    # Ansible before 2.19 renders an expression to text.
+                    outcome = outcome.lower() == "true"
+                if not isinstance(outcome, bool):
+                    raise AnsibleError(f"the result {outcome!r} is not a boolean")
+            except Exception as error:
+                message = f"Filter {condition!r} failed for VM {facts.get('id')}: {error}"
+                if settings.strict:
+                    raise AnsibleError(message) from None
+                rejected.add(message)
+                return False
+            if not outcome:
+                return False
+        return True
+
+    def _hostnames(self, settings, candidates: list) -> dict:
+        """Return the host name of each VM id, made unique, with a warning for shared names."""
+        preferred = []
+        for facts, variables in candidates:
+            name = self._first_value(settings.hostnames, facts, variables)
+            preferred.append((facts["id"], name or str(facts["id"])))
+        hostnames, duplicates = unique_hostnames(preferred)
+        if duplicates:
+            message = (
+                f"{len(duplicates)} host name(s) are shared by several VMs: "
+                f"{describe_duplicates(duplicates, MAX_LISTED)}."
+            )
+            if settings.strict:
+                raise AnsibleError(
+                    message + " The inventory was not loaded because strict is true. Set "
+                    "hostnames to expressions that are unique, such as name + '_' + id."
+                )
+            self.display.warning(
+                message + " Each of these host names ends in the VM id or its first 8 characters."
+            )
+        return hostnames
+
+    def _first_value(self, entries: list, facts: dict, variables: dict):
+        """Return the first entry's non-empty string value, or None.
+
+        A bare field name is read from the facts, and anything else is evaluated
+        as a Jinja2 expression. An expression that fails counts as empty.
+        """
+        for entry in entries:
+            if is_field_name(entry) and entry in facts:
+                value = facts[entry]
+            else:
+                try:
+                    value = self._compose(entry, variables)
+                except Exception as error:
+                    self.display.vvv(f"Skipping {entry!r} for VM {facts.get('id')}: {error}")
+                    continue
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                value = str(value)
+            if isinstance(value, str) and value:
+                return wrap_var(value)
+        return None
+
+    def _add_host(self, settings, hostname: str, facts: dict, variables: dict) -> None:
+        self.inventory.add_host(hostname)
+        for name, value in prefixed(facts, settings.vars_prefix).items():
+            self.inventory.set_variable(hostname, name, value)
+        address = self._first_value(settings.ansible_host_preference, facts, variables)
+        if address is not None:
+            self.inventory.set_variable(hostname, "ansible_host", address)
+
+        if settings.default_groups:
+            for group in default_group_names(facts, settings.group_prefix):
+                group = self.inventory.add_group(self._sanitize_group_name(group))
+                self.inventory.add_child(group, hostname)
+
+        if not (settings.compose or settings.groups or settings.keyed_groups):
+            return
+        host_variables = self.inventory.get_host(hostname).get_vars()
+        self._set_composite_vars(settings.compose, host_variables, hostname, settings.strict)
+        self._add_host_to_composed_groups(
+            settings.groups, host_variables, hostname, settings.strict
+        )
+        self._add_host_to_keyed_groups(
+            settings.keyed_groups, host_variables, hostname, settings.strict
+        )
+
+
+class HostSettings:
+    """The options that shape hosts, read once per run rather than once per host."""
+
+    NAMES = (
+        "vars_prefix",
+        "hostnames",
+        "ansible_host_preference",
+        "filters",
+        "default_groups",
+        "group_prefix",
+        "strict",
+        "compose",
+        "groups",
+        "keyed_groups",
+    )
+
+    def __init__(self, get_option):
+        for name in self.NAMES:
+            setattr(self, name, get_option(name))
+
+
+class FilterRejections:
+    """Counts the VMs dropped because a filter failed, for one summary warning."""
+
+    def __init__(self):
+        self.count = 0
+        self.examples: list = []
+
+    def add(self, message: str) -> None:
+        self.count += 1
+        if len(self.examples) < MAX_LISTED:
+            self.examples.append(message)
+
+    def warn(self, display) -> None:
+        if not self.count:
+            return
+        display.warning(
+            f"{self.count} VM(s) were left out because a filter failed: "
+            + "; ".join(self.examples)
+            + ("" if self.count <= MAX_LISTED else "; ...")
+        )

@@ -1,0 +1,182 @@
+# Copyright: veeam_ahv.backup contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Read the clusters, their VMs and the protected VMs for the inventory plugin.
+
+The cost of one run is one login, one ``GET /clusters``, the pages of
+``GET /clusters/{id}/vms`` for each cluster, the pages of ``GET /protectedVms``
+and one logout, whatever the number of VMs.
+
+Clusters are read in parallel. ``requests`` sessions are not thread-safe, so
+every worker thread has an ``ApiClient`` of its own. The workers reuse the
+access token of the client that logged in, so they add no logins, and a worker
+logs in with the password only when the server rejects that token.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible_collections.veeam_ahv.backup.plugins.module_utils.client import api_path
+from ansible_collections.veeam_ahv.backup.plugins.module_utils.errors import VeeamAhvError
+from ansible_collections.veeam_ahv.backup.plugins.module_utils.resources import (
+    list_clusters,
+    match_cluster,
+)
+
+# Version of the source data layout stored in the inventory cache. Raise it
+# when the layout changes, so an old cache entry is read again from the API.
+SOURCE_DATA_FORMAT = 1
+
+
+class ClusterFailure:
+    """A cluster whose VMs could not be read, with the error message."""
+
+    def __init__(self, cluster: dict, message: str):
+        self.cluster = cluster
+        self.message = message
+
+    def describe(self) -> str:
+        return f"cluster '{self.cluster.get('name')}' ({self.cluster.get('id')})"
+
+
+class FetchResult:
+    """Source data of one inventory run and what went wrong while reading it.
+
+    ``data`` is plain JSON: ``clusters`` (the selected clusters), ``vms``
+    (VM lists keyed by cluster id) and ``protected_vms`` (the rows of
+    ``GET /protectedVms``, or None when that list could not be read).
+    """
+
+    def __init__(self, data: dict):
+        self.data = data
+        self.cluster_failures: list = []
+        self.protection_error: str | None = None
+        self.warnings: list = []
+        self.request_count = 0
+        self.retry_count = 0
+
+    @property
+    def complete(self) -> bool:
+        """Whether every list was read, so the data may be cached."""
+        return not self.cluster_failures and self.protection_error is None
+
+
+class ThreadClients:
+    """One ``ApiClient`` per thread, created on first use and closed together."""
+
+    def __init__(self, create_client):
+        self._create_client = create_client
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self.clients: list = []
+
+    def get(self):
+        client = getattr(self._local, "client", None)
+        if client is None:
+            client = self._create_client()
+            self._local.client = client
+            with self._lock:
+                self.clients.append(client)
+        return client
+
+    def close_all(self) -> list:
+        """Close every client and return the warnings of failed logouts."""
+        warnings_list = []
+        for client in self.clients:
+            warnings_list.extend(client.close())
+        return warnings_list
+
+
+def select_clusters(clusters: list, references: list | None) -> list:
+    """Return the clusters named by name or id, or all of them when none are named.
+
+    Raises ``VeeamAhvError`` for a name or id that matches no cluster, or a
+    name that several clusters share.
+    """
+    if not references:
+        return list(clusters)
+    chosen = []
+    for reference in references:
+        cluster = match_cluster(clusters, str(reference))
+        if cluster not in chosen:
+            chosen.append(cluster)
+    return chosen
+
+
+def fetch_source_data(create_client, cluster_references, max_workers: int, log=None):
+    """Read the selected clusters, their VMs and the protected VMs.
+
+    ``create_client(access_token=None)`` returns a new ``ApiClient``. Given a
+    token, that client uses it instead of logging in. A cluster whose VMs cannot
+    be read becomes a ``ClusterFailure`` and a failed ``GET /protectedVms`` sets
+    ``protection_error``; any other API error is raised as ``VeeamAhvError``.
+    The client that logged in logs out before this returns.
+    """
+    log = log or (lambda message: None)
+    main_client = create_client()
+    workers = None
+    result = None
+    try:
+        clusters = select_clusters(list_clusters(main_client), cluster_references)
+        log(f"Reading VMs of {len(clusters)} cluster(s) with up to {max_workers} thread(s)")
+        token = main_client.tokens.access_token()
+        workers = ThreadClients(lambda: create_client(access_token=token))
+        result = _read_in_parallel(workers, clusters, max_workers, log)
+    finally:
+        closing_warnings = workers.close_all() if workers is not None else []
+        closing_warnings.extend(main_client.close())
+    clients = [main_client] + workers.clients
+    result.warnings.extend(closing_warnings)
+    result.request_count = sum(client.request_count for client in clients)
+    result.retry_count = sum(client.retry_count for client in clients)
+    return result
+
+
+def _read_in_parallel(workers: ThreadClients, clusters: list, max_workers: int, log):
+    executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="veeam_ahv")
+    try:
+        # The protected VM list spans all clusters and may be the longest, so it starts first.
+        protected_future = executor.submit(_read_protected_vms, workers, log)
+        vm_futures = [
+            (cluster, executor.submit(_read_cluster_vms, workers, cluster, log))
+            for cluster in clusters
+        ]
+        result = FetchResult({"format": SOURCE_DATA_FORMAT, "clusters": clusters, "vms": {}})
+        for cluster, future in vm_futures:
+            try:
+                result.data["vms"][cluster["id"]] = future.result()
+            except VeeamAhvError as error:
+                result.cluster_failures.append(ClusterFailure(cluster, str(error)))
+        try:
+            result.data["protected_vms"] = protected_future.result()
+        except VeeamAhvError as error:
+            result.data["protected_vms"] = None
+            result.protection_error = str(error)
+        return result
+    finally:
+        # On an error or Ctrl-C, drop the reads that have not started yet.
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _read_cluster_vms(workers: ThreadClients, cluster: dict, log) -> list:
+    vms = workers.get().get_all(api_path("clusters", cluster["id"], "vms"))
+    log(f"Read {len(vms)} VM(s) of cluster '{cluster.get('name')}' ({cluster['id']})")
+    return vms
+
+
+def _read_protected_vms(workers: ThreadClients, log) -> list:
+    rows = workers.get().get_all("/protectedVms")
+    log(f"Read {len(rows)} protected VM(s)")
+    return rows
+
+
+def validate_source_data(data) -> bool:
+    """Return whether cached source data has the layout this version writes."""
+    if not isinstance(data, dict) or data.get("format") != SOURCE_DATA_FORMAT:
+        return False
+    if not isinstance(data.get("clusters"), list) or not isinstance(data.get("vms"), dict):
+        return False
+    protected = data.get("protected_vms")
+    return protected is None or isinstance(protected, list)
