@@ -1,0 +1,213 @@
+"""Host facts, unique host names and default group names built from API records."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+
+import pytest
+from inventory_fixtures import CLUSTER_A, make_vm, protected_row
+
+from ansible_collections.veeam_ahv.backup.plugins.plugin_utils.inventory_hosts import (
+    default_group_names,
+    describe_duplicates,
+    ip_addresses,
+    is_field_name,
+    protection_facts,
+    snake_case,
+    sort_key,
+    unique_hostnames,
+    vm_facts,
+)
+
+
+@pytest.mark.parametrize(
+    ("api_name", "expected"),
+    [
+        ("guestOsVersion", "guest_os_version"),
+        ("isCdrom", "is_cdrom"),
+        ("vmSize", "vm_size"),
+        ("ipAddresses", "ip_addresses"),
+        ("lastProtectionDateUtc", "last_protection_date_utc"),
+        ("vmIds", "vm_ids"),
+        ("id", "id"),
+        ("HTTPProxy", "http_proxy"),
+    ],
+)
+def test_snake_case(api_name, expected):
+    assert snake_case(api_name) == expected
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [("name", True), ("first_ip", True), ("name + id", False), ("1abc", False), ("a.b", False)],
+)
+def test_is_field_name(entry, expected):
+    assert is_field_name(entry) is expected
+
+
+def test_ip_addresses_in_adapter_order_once():
+    vm = make_vm(CLUSTER_A, "vm-1", "app", ["10.0.0.2", "fe80::1"])
+    vm["networkAdapters"].append({"id": "nic1", "ipAddresses": ["10.0.0.3", "10.0.0.2", ""]})
+    vm["networkAdapters"].append({"id": "nic2", "ipAddresses": None})
+
+    assert ip_addresses(vm) == ["10.0.0.2", "fe80::1", "10.0.0.3"]
+
+
+def test_vm_facts_fields():
+    vm = make_vm(CLUSTER_A, "vm-1", "app", ["10.0.0.2"], protection_domain="pd-1")
+
+    facts = vm_facts(vm, CLUSTER_A, protected_row(vm, 2, 1), True)
+
+    assert facts["id"] == "vm-1"
+    assert facts["cluster_name"] == "PROD-AHV-01"
+    assert facts["guest_os_version"] == "Ubuntu 24.04 LTS (64-bit)"
+    assert facts["protection_domain"] == "pd-1"
+    assert facts["disks"][0]["is_volume_group"] is False
+    assert facts["network_adapters"][0]["mac_address"] == "50:6b:8d:00:00:01"
+    assert facts["first_ip"] == "10.0.0.2"
+    assert facts["restore_point_count"] == 3
+
+
+def test_vm_facts_cluster_from_cluster_record():
+    vm = make_vm(CLUSTER_A, "vm-1", "app")
+    del vm["clusterId"]
+    del vm["clusterName"]
+
+    facts = vm_facts(vm, CLUSTER_A, None, True)
+
+    assert facts["cluster_id"] == CLUSTER_A["id"]
+    assert facts["cluster_name"] == CLUSTER_A["name"]
+
+
+def test_vm_facts_leave_input_unchanged():
+    vm = make_vm(CLUSTER_A, "vm-1", "app", ["10.0.0.2"])
+    row = protected_row(vm, 1, 0)
+    before = copy.deepcopy((vm, row))
+
+    facts = vm_facts(vm, CLUSTER_A, row, True)
+    facts["disks"][0]["size"] = 0
+    facts["network_adapters"][0]["ip_addresses"].append("1.2.3.4")
+
+    assert (vm, row) == before
+
+
+def test_protection_facts_unprotected():
+    facts = protection_facts(None, True)
+
+    assert facts["protected"] is False
+    assert facts["protection_state"] == "unprotected"
+    assert facts["restore_point_count"] == 0
+    assert facts["last_restore_point_id"] is None
+
+
+def test_protection_facts_unknown_list():
+    facts = protection_facts(None, False)
+
+    assert facts["protected"] is None
+    assert facts["protection_state"] == "unknown"
+    assert facts["restore_point_count"] is None
+
+
+def test_protection_facts_missing_counts():
+    facts = protection_facts({"id": "vm-1", "backups": 2, "snapshots": None}, True)
+
+    assert facts["protected"] is True
+    assert facts["backup_count"] == 2
+    assert facts["snapshot_count"] is None
+    assert facts["restore_point_count"] is None
+
+
+def test_unique_hostnames_keep_single_names():
+    names, duplicates = unique_hostnames([("id-1", "a"), ("id-2", "b")])
+
+    assert names == {"id-1": "a", "id-2": "b"}
+    assert duplicates == []
+
+
+def test_unique_hostnames_suffix_shared_names():
+    pairs = [
+        ("aaaaaaaa-1111", "web"),
+        ("bbbbbbbb-2222", "web"),
+        ("cccccccc-3333", "db"),
+    ]
+
+    names, duplicates = unique_hostnames(pairs)
+
+    assert names == {
+        "aaaaaaaa-1111": "web_aaaaaaaa",
+        "bbbbbbbb-2222": "web_bbbbbbbb",
+        "cccccccc-3333": "db",
+    }
+    assert duplicates == [
+        ("web", [("aaaaaaaa-1111", "web_aaaaaaaa"), ("bbbbbbbb-2222", "web_bbbbbbbb")])
+    ]
+
+
+def test_unique_hostnames_same_id_prefix():
+    names, _duplicates = unique_hostnames([("12345678-aaaa", "x"), ("12345678-bbbb", "x")])
+
+    assert names == {"12345678-aaaa": "x_12345678", "12345678-bbbb": "x_12345678-bbbb"}
+
+
+def test_unique_hostnames_suffix_taken_by_real_name():
+    # A VM really named "web_aaaaaaaa" keeps its name; the duplicate takes the full id.
+    pairs = [("aaaaaaaa-1111", "web"), ("bbbbbbbb-2222", "web"), ("cccc", "web_aaaaaaaa")]
+
+    names, _duplicates = unique_hostnames(pairs)
+
+    assert names["cccc"] == "web_aaaaaaaa"
+    assert names["aaaaaaaa-1111"] == "web_aaaaaaaa-1111"
+    assert names["bbbbbbbb-2222"] == "web_bbbbbbbb"
+
+
+def test_unique_hostnames_every_order_same():
+    pairs = [
+        ("aaaaaaaa-1", "web"),
+        ("aaaaaaaa-2", "web"),
+        ("bbbbbbbb-3", "web"),
+        ("cccccccc-4", "web_aaaaaaaa"),
+        ("dddddddd-5", "db"),
+    ]
+    expected = unique_hostnames(pairs)
+
+    for order in itertools.permutations(pairs):
+        assert unique_hostnames(list(order)) == expected
+    assert len(set(expected[0].values())) == len(pairs)
+
+
+def test_describe_duplicates_limit():
+    duplicates = [(f"n{i}", [(f"id{i}", f"n{i}_a"), (f"jd{i}", f"n{i}_b")]) for i in range(7)]
+
+    text = describe_duplicates(duplicates, limit=2)
+
+    assert text == "'n0' (2 VMs: n0_a, n0_b); 'n1' (2 VMs: n1_a, n1_b); and 5 more"
+
+
+def test_default_group_names():
+    facts = {
+        "cluster_name": "PROD-AHV-01",
+        "cluster_id": "c1",
+        "protection_state": "protected",
+        "protection_domain": "pd-gold",
+    }
+
+    assert default_group_names(facts, "p_") == [
+        "p_cluster_PROD-AHV-01",
+        "p_protected",
+        "p_pd_pd-gold",
+    ]
+
+
+def test_default_group_names_unknown_protection():
+    facts = {"cluster_name": None, "cluster_id": "c1", "protection_state": "unknown"}
+
+    assert default_group_names(facts, "") == ["cluster_c1"]
+
+
+def test_sort_key_ignores_missing_fields():
+    items = [{"name": "b", "id": "2"}, {"name": None, "id": "1"}, {"name": "a"}]
+
+    ordered = sorted(items, key=sort_key)
+
+    assert [item.get("name") for item in ordered] == [None, "a", "b"]
