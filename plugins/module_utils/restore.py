@@ -1,0 +1,361 @@
+# Copyright: veeam_ahv.backup contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Build restore requests, recognise restores already started, and follow their sessions.
+
+A restore is idempotent through a fingerprint: a hash of the resolved request
+fields that decide what is restored and where. The module appends it to the
+``reason`` it sends, as ``[ansible:<12 hex digits>]``. The plug-in copies the
+reason into the restore session, so a later run finds the session of the same
+restore in ``GET /sessions`` and attaches to it or reports it instead of
+starting a second restore.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+
+from ansible_collections.veeam_ahv.backup.plugins.module_utils.client import (
+    encode_json_parameter,
+)
+from ansible_collections.veeam_ahv.backup.plugins.module_utils.module import ModuleFailure
+from ansible_collections.veeam_ahv.backup.plugins.module_utils.sessions import (
+    ACTIVE_STATES,
+    SessionTimeout,
+    SessionWaiter,
+    summarize_session,
+)
+
+# Request fields that decide which data is restored and where it lands. The
+# reason and the power and network switches after the restore are left out,
+# so changing only those does not start another restore.
+FINGERPRINT_FIELDS = {
+    "RestoreVm": (
+        "restorePointId",
+        "sourceVmId",
+        "restoreToOriginal",
+        "targetVmName",
+        "targetVmClusterId",
+        "storageContainerId",
+        "networkAdapters",
+    ),
+    "RestoreVmDisks": ("restorePointId", "sourceVmId", "targetVmId", "diskSettings"),
+}
+FINGERPRINT_LENGTH = 12
+_MARKER = re.compile(r"\[ansible:([0-9a-f]{12})\]")
+
+SUCCESS_RESULTS = frozenset(("Success", "Warning"))
+
+# Values of the ``match`` result key of the restore modules.
+MATCH_RUNNING = "running_session"
+MATCH_FINISHED = "finished_session"
+MATCH_TARGET_VM = "target_vm"
+
+
+# --- Names and ids --------------------------------------------------------------------------------
+
+
+def describe_items(items: list) -> str:
+    """Format named API objects as ``name (id)`` for error messages."""
+    if not items:
+        return "none"
+    return ", ".join(f"{item.get('name')} ({item.get('id')})" for item in items)
+
+
+def match_named(items: list, reference: str, kind: str, location: str) -> dict:
+    """Return the item whose id, or else whose name, equals ``reference``.
+
+    ``kind`` names the object in messages ("network") and ``location`` names
+    where it was looked up ("cluster DR-AHV-01"). Raises ``ModuleFailure``
+    listing what exists when nothing or several items match.
+    """
+    for item in items:
+        if item.get("id") == reference:
+            return item
+    named = [item for item in items if item.get("name") == reference]
+    if len(named) == 1:
+        return named[0]
+    if named:
+        raise ModuleFailure(
+            f"{len(named)} {kind}s on {location} are named '{reference}': "
+            f"{describe_items(named)}. Use the id instead."
+        )
+    raise ModuleFailure(
+        f"{kind.capitalize()} '{reference}' was not found by name or id on {location}. "
+        f"Available {kind}s: {describe_items(items)}."
+    )
+
+
+# --- Network mapping ------------------------------------------------------------------------------
+
+
+def normalize_mac(mac: str) -> str:
+    """Return a MAC address in lower case with colons, the form used for comparisons."""
+    return str(mac).strip().lower().replace("-", ":")
+
+
+def describe_adapters(adapters: list) -> str:
+    """Format network adapters as ``<mac> on <network>`` for error messages."""
+    if not adapters:
+        return "none"
+    return ", ".join(
+        f"{adapter.get('macAddress')} on {adapter.get('networkName') or adapter.get('networkId')}"
+        for adapter in adapters
+    )
+
+
+def _mapped_adapters(item: dict, position: int, adapters: list | None, point: dict) -> list:
+    """Return the source MAC addresses that one network_mapping entry applies to."""
+    label = f"network_mapping[{position}]"
+    if item.get("source_mac"):
+        mac = normalize_mac(item["source_mac"])
+        if adapters is None:
+            return [mac]
+        for adapter in adapters:
+            if normalize_mac(adapter.get("macAddress") or "") == mac:
+                return [adapter["macAddress"]]
+        raise ModuleFailure(
+            f"{label}.source_mac '{item['source_mac']}' is not a network adapter of the VM in "
+            f"restore point {point.get('id')}. Adapters in the restore point: "
+            f"{describe_adapters(adapters)}."
+        )
+    if adapters is None:
+        raise ModuleFailure(
+            f"{label}.source_network cannot be resolved: the API lists network adapters only "
+            f"for Backup and BackupSnapshot restore points, and {point.get('id')} is a "
+            f"{point.get('type')}. Use source_mac instead."
+        )
+    reference = item["source_network"]
+    selected = [adapter for adapter in adapters if adapter.get("networkId") == reference]
+    if not selected:
+        selected = [adapter for adapter in adapters if adapter.get("networkName") == reference]
+    if not selected:
+        raise ModuleFailure(
+            f"{label}.source_network '{reference}' matches no network adapter of the VM in "
+            f"restore point {point.get('id')}, by network name or id. Adapters in the restore "
+            f"point: {describe_adapters(adapters)}."
+        )
+    return [adapter.get("macAddress") for adapter in selected]
+
+
+def resolve_network_mapping(
+    mapping: list, adapters: list | None, networks: list, location: str, point: dict
+) -> list:
+    """Turn network_mapping entries into the request's ``networkAdapters`` list.
+
+    ``adapters`` are the restore point's network adapters, or None when the API
+    does not list them for the point's type. ``networks`` are the networks of
+    the target cluster described by ``location``. Each source adapter may be
+    mapped once. The result is sorted by MAC address, so the order of the
+    entries does not change the fingerprint.
+    """
+    remaps = {}
+    for position, item in enumerate(mapping or []):
+        target = match_named(networks, item["target_network"], "network", location)
+        for mac in _mapped_adapters(item, position, adapters, point):
+            key = normalize_mac(mac)
+            if key in remaps:
+                raise ModuleFailure(
+                    f"network_mapping[{position}] maps the adapter {mac} again. Map each "
+                    "network adapter once."
+                )
+            remaps[key] = {
+                "macAddress": mac,
+                "value": {"networkId": target.get("id"), "networkName": target.get("name")},
+            }
+    return [remaps[key] for key in sorted(remaps)]
+
+
+# --- Request and fingerprint ----------------------------------------------------------------------
+
+
+def build_restore_request(
+    restore_point_id: str,
+    source_vm_id: str,
+    restore_to_original: bool,
+    target_name: str | None = None,
+    target_cluster_id: str | None = None,
+    storage_container_id: str | None = None,
+    network_adapters: list | None = None,
+    power_on: bool | None = None,
+    disconnect_networks: bool | None = None,
+) -> dict:
+    """Build a ``RestoreSettings`` body without its reason, with only the fields that apply.
+
+    A restore to the original location takes its name, cluster, storage and
+    networks from the restore point, so those fields are left out.
+    """
+    body = {
+        "restorePointId": restore_point_id,
+        "sourceVmId": source_vm_id,
+        "restoreToOriginal": bool(restore_to_original),
+    }
+    if not restore_to_original:
+        body["targetVmName"] = target_name
+        body["targetVmClusterId"] = target_cluster_id
+        if storage_container_id:
+            body["storageContainerId"] = storage_container_id
+        if network_adapters:
+            body["networkAdapters"] = network_adapters
+    if power_on is not None:
+        body["powerOnVmAfterRestore"] = bool(power_on)
+    if disconnect_networks is not None:
+        body["disconnectNetworksAfterRestore"] = bool(disconnect_networks)
+    return body
+
+
+def request_fingerprint(body: dict, session_type: str = "RestoreVm") -> str:
+    """Return the fingerprint of a restore request: 12 hex digits of a SHA-256.
+
+    It covers the ``FINGERPRINT_FIELDS`` of the session type, serialised as
+    canonical JSON, and ignores every other field.
+    """
+    fields = {name: body[name] for name in FINGERPRINT_FIELDS[session_type] if name in body}
+    canonical = json.dumps([session_type, fields], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:FINGERPRINT_LENGTH]
+
+
+def fingerprint_marker(fingerprint: str) -> str:
+    """Return the text that carries a fingerprint in a session reason."""
+    return f"[ansible:{fingerprint}]"
+
+
+def reason_with_marker(reason: str | None, fingerprint: str) -> str:
+    """Return the user's reason followed by the fingerprint marker."""
+    marker = fingerprint_marker(fingerprint)
+    text = (reason or "").strip()
+    return f"{text} {marker}" if text else marker
+
+
+def reason_fingerprints(reason: str | None) -> list:
+    """Return the fingerprints found in a session reason."""
+    return _MARKER.findall(reason or "")
+
+
+# --- Matching sessions ----------------------------------------------------------------------------
+
+
+def session_type_filter(session_type: str) -> str:
+    """Encode a ``filter`` parameter that selects sessions of one type."""
+    return encode_json_parameter(
+        [{"property": "sessionType", "operation": "Equals", "value": session_type}]
+    )
+
+
+def list_sessions_since(client, session_type: str, since: str | None) -> list:
+    """Return the sessions of one type that started at or after ``since`` (all when None).
+
+    The server filters by type first, and the check here keeps the list exact
+    if a server ignores the filter.
+    """
+    params = {"filter": session_type_filter(session_type)}
+    if since:
+        params["from"] = since
+    rows = client.get_all("/sessions", params=params)
+    return [row for row in rows if row.get("sessionType") == session_type]
+
+
+def find_session_match(rows: list, fingerprint: str) -> tuple:
+    """Return ``(match, session)`` for the sessions whose reason carries the fingerprint.
+
+    An active session wins (``MATCH_RUNNING``), then one that finished with
+    Success or Warning (``MATCH_FINISHED``), newest first in each case.
+    Sessions that failed or were cancelled do not match, so the restore is
+    tried again. Returns ``(None, None)`` when nothing matches.
+    """
+    carrying = [row for row in rows if fingerprint in reason_fingerprints(row.get("reason"))]
+    carrying.sort(key=lambda row: row.get("startTimeUtc") or "", reverse=True)
+    for row in carrying:
+        if row.get("state") in ACTIVE_STATES:
+            return MATCH_RUNNING, row
+    for row in carrying:
+        if row.get("state") == "Finished" and row.get("result") in SUCCESS_RESULTS:
+            return MATCH_FINISHED, row
+    return None, None
+
+
+# --- Following a session --------------------------------------------------------------------------
+
+
+def wait_for_session(
+    client, session_id: str, timeout: float, poll_interval: float, activity: str, **clock
+):
+    """Return the final state of one session, or fail with its id as ``session_id`` on timeout.
+
+    ``clock`` may hold the ``clock`` and ``sleep`` functions of ``SessionWaiter``.
+    """
+    waiter = SessionWaiter(client, poll_interval=poll_interval, **clock)
+    try:
+        return waiter.wait([session_id], timeout, activity)[session_id]
+    except SessionTimeout as error:
+        result = error.to_result()
+        sessions = result.pop("sessions", [])
+        result.pop("session_ids", None)
+        raise ModuleFailure(
+            str(error),
+            session_id=session_id,
+            session=sessions[0] if sessions else None,
+            **result,
+        ) from None
+
+
+def check_session_outcome(module, session: dict, activity: str) -> dict:
+    """Return the summary of a finished session, or fail when it ended in Error or was cancelled.
+
+    Warning events become Ansible warnings and stay in the summary's ``warnings``.
+    """
+    summary = summarize_session(session)
+    if summary["result"] == "Error" or summary["state"] == "Cancelled":
+        errors = "; ".join(summary["errors"]) or "the session reported no error events"
+        raise ModuleFailure(
+            f"{activity} failed: session {summary['id']} ended with state {summary['state']} "
+            f"and result {summary['result']}: {errors}",
+            session_id=summary["id"],
+            session=summary,
+        )
+    for warning in summary["warnings"]:
+        module.warn(f"{activity}: {warning}")
+    return summary
+
+
+# --- Diff -----------------------------------------------------------------------------------------
+
+
+def disk_state(disk: dict, storage_container: dict | None = None) -> dict:
+    """Summarise a disk for a diff, with ``storage_container`` in place of the disk's own."""
+    container = disk.get("storageContainerName") or disk.get("storageContainerId")
+    if storage_container and not disk.get("isCdrom") and not disk.get("isVolumeGroup"):
+        container = storage_container.get("name")
+    return {
+        "bus_type": disk.get("busType"),
+        "index": disk.get("index"),
+        "size_bytes": disk.get("size"),
+        "is_cdrom": bool(disk.get("isCdrom")),
+        "storage_container": container,
+    }
+
+
+def adapter_state(adapter: dict, remaps: list | None = None) -> dict:
+    """Summarise a network adapter for a diff, with a network mapping applied."""
+    network = adapter.get("networkName") or adapter.get("networkId")
+    mac = normalize_mac(adapter.get("macAddress") or "")
+    for remap in remaps or []:
+        if normalize_mac(remap.get("macAddress") or "") == mac:
+            network = remap["value"].get("networkName") or remap["value"].get("networkId")
+    return {"mac_address": adapter.get("macAddress"), "network": network}
+
+
+def vm_state(vm: dict | None) -> dict:
+    """Summarise a VM from the plug-in's inventory for a diff, or an absent VM."""
+    if vm is None:
+        return {"state": "absent"}
+    return {
+        "state": "present",
+        "name": vm.get("name"),
+        "id": vm.get("id"),
+        "cluster": vm.get("clusterName") or vm.get("clusterId"),
+        "disks": [disk_state(disk) for disk in vm.get("disks") or []],
+        "network_adapters": [adapter_state(nic) for nic in vm.get("networkAdapters") or []],
+    }
