@@ -186,3 +186,20 @@ def test_generates_50000_vms_quickly(api, control):
     vm = page["results"][0]
     points = api.ok("GET", "/restorePoints", params={"vmId": vm["id"]})
     assert points["totalCount"] == 1
+
+
+def test_documented_ids_of_default_seed(api):
+    """docs/emulator.md lists these ids for the default seed; keep the two in step."""
+    clusters = {c["name"]: c["id"] for c in api.ok("GET", "/clusters")}
+    assert clusters == {
+        "PROD-AHV-01": "fdf68a49-5386-4e00-847c-4a57e9d2463a",
+        "PROD-AHV-02": "fe6f0170-2a4b-4dad-9fa2-9dbe55e113fa",
+        "DR-AHV-01": "4b3070a9-8a7e-4a5b-a9ec-c87d85c0ba2d",
+    }
+    assert api.vm("PROD-AHV-01", "app-db-01")["id"] == "d1803701-9ddd-422a-a52e-444d39a559b2"
+    legacy = api.vm("PROD-AHV-01", "legacy-erp")
+    assert legacy["id"] == "6d4489f4-4d16-4354-be88-33f608f7a493"
+    corrupted = api.points(legacy["id"], "Backup")[0]
+    assert corrupted["id"] == "53a9ef1c-bb31-47a5-a833-a1ab01ac494c"
+    unicode_vm = api.vm("PROD-AHV-01", "Überwachung-監視-01")
+    assert unicode_vm["id"] == "af74bf24-d5bc-4ec2-b530-cc08dad8a36c"

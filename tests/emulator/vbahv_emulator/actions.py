@@ -89,7 +89,7 @@ def _restore_point(state: State, point_id: str) -> dict:
 
 
 def _source_vm(point: dict, source_vm_id: str | None) -> dict:
-    """Pick the VM to restore from a point; a PdSnapshot needs `sourceVmId` to choose one."""
+    """Pick the VM to restore from a point. A PdSnapshot point needs `sourceVmId` to choose one."""
     vm_ids = [vm["id"] for vm in point["vms"]]
     if point["type"] == "PdSnapshot":
         if not source_vm_id:
@@ -182,8 +182,8 @@ def _restored_nics(
         if remap is not None:
             _apply_adapter_value(restored, remap, cluster)
         else:
-            # An unmapped adapter keeps its network when the target cluster has it (by id, then
-            # by name); otherwise it is left disconnected.
+            # An unmapped adapter keeps its network when the target cluster has it, by id and
+            # then by name. Otherwise the adapter is left disconnected.
             restored["networkId"] = network and network["id"]
             restored["networkName"] = network and network["name"]
         result.append(restored)
@@ -375,7 +375,8 @@ def start_disk_restore(emu: Emulator, settings: DiskRestoreSettings) -> Session:
 
 
 def job_members(state: State, job: dict) -> list[dict]:
-    """VMs a job run processes: included VMs and PD members the plug-in knows, minus exclusions."""
+    """List the VMs a job run processes: included VMs and members of included protection
+    domains that are in the plug-in's inventory, minus exclusions."""
     settings = job["settings"]
     cluster = state.cluster(settings["clusterId"])
     if cluster is None:

@@ -76,7 +76,7 @@ class TokenStore:
         return access, refresh
 
     def issue_access(self, refresh: RefreshToken, access_lifetime: float) -> AccessToken:
-        """Issue an access token tied to `refresh`; the refresh token itself is not rotated."""
+        """Issue an access token tied to `refresh`, which is not rotated."""
         issued_at = timeutil.now()
         access = AccessToken(
             value=_make_jwt(refresh.user, issued_at, issued_at + access_lifetime, "access"),
@@ -106,7 +106,7 @@ class TokenStore:
         return token, ""
 
     def expire(self, value: str) -> bool:
-        """Make one access token expire now; return False when it is unknown."""
+        """Make one access token expire now. Return False when the token is unknown."""
         token = self.access.get(value)
         if token is None:
             return False

@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="directory for ca.pem and emulator.json (default: a new temporary directory)",
     )
     serve.add_argument("--http", action="store_true", help="serve plain HTTP instead of HTTPS")
+
     serve.add_argument(
         "--dataset",
         default="default",
@@ -46,7 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--seed", type=int, help="seed of the default dataset and of new ids")
     serve.add_argument(
-        "--max-page-size", type=int, default=500, help="largest page a list returns (default 500)"
+        "--max-page-size",
+        type=int,
+        default=500,
+        help="maximum number of items in one page of a list (default 500)",
     )
     serve.add_argument(
         "--session-duration",
@@ -54,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=4.0,
         help="seconds a session takes from Starting to Finished (default 4)",
     )
+
     serve.add_argument(
         "--access-token-lifetime",
         type=float,
@@ -66,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=86400.0,
         help="refresh token lifetime in seconds (default 86400)",
     )
+
     serve.add_argument(
         "--username", default=DEFAULT_USERNAME, help=f"login user name (default {DEFAULT_USERNAME})"
     )

@@ -31,7 +31,7 @@ class Config:
         return self.sessionDurations.get(session_type, self.sessionDuration)
 
     def update(self, changes: dict) -> None:
-        """Apply a validated ConfigUpdate; a null outcome for a type removes its override."""
+        """Apply a validated ConfigUpdate. A null outcome for a type removes its override."""
         for name, value in changes.items():
             if name == "sessionDurations":
                 self.sessionDurations.update(value)

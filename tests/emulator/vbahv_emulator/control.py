@@ -157,34 +157,17 @@ def add_nutanix_vm(ctx: Context):
     vm_id = spec.id or state.new_id()
     if vm_id in cluster.nutanix_vms:
         raise bad_request(f"A VM with id {vm_id} already exists on cluster {cluster.name}.", "id")
+
+    # Without disks or adapters in the request, the VM gets one default disk and adapter.
+    disk_specs = spec.disks if spec.disks is not None else [None]
     default_container = cluster.storage_containers[0] if cluster.storage_containers else None
     disks = []
-    for position, disk in enumerate(spec.disks if spec.disks is not None else [None]):
+    for position, disk in enumerate(disk_specs):
         disks.append(_new_disk(state, cluster, disk, disks, default_container, position))
-    default_network = cluster.network_named("VM-Network") or (
-        cluster.networks[0] if cluster.networks else None
-    )
-    nics = []
-    for position, nic in enumerate(
-        spec.networkAdapters if spec.networkAdapters is not None else [None]
-    ):
-        network = default_network
-        if nic is not None and nic.networkId is not None:
-            network = cluster.network(nic.networkId)
-            if network is None:
-                raise bad_request(
-                    f"The network {nic.networkId} is not on cluster {cluster.name}.",
-                    f"networkAdapters[{position}].networkId",
-                )
-        nics.append(
-            {
-                "id": state.new_id(),
-                "networkId": network and network["id"],
-                "networkName": network and network["name"],
-                "ipAddresses": list(nic.ipAddresses) if nic is not None else [],
-                "macAddress": (nic.macAddress if nic is not None else None) or state.new_mac(),
-            }
-        )
+
+    nic_specs = spec.networkAdapters if spec.networkAdapters is not None else [None]
+    nics = [_new_nic(state, cluster, nic, position) for position, nic in enumerate(nic_specs)]
+
     vm = {
         "id": vm_id,
         "name": spec.name or f"new-vm-{vm_id[:8]}",
@@ -196,6 +179,28 @@ def add_nutanix_vm(ctx: Context):
         "guestOsVersion": spec.guestOsVersion,
     }
     return json_response(cluster.put_vm(vm, known=False), status=201)
+
+
+def _new_nic(state: State, cluster: ClusterState, nic, position: int) -> dict:
+    """Build an adapter on the requested network, by default VM-Network or the first network."""
+    network = cluster.network_named("VM-Network")
+    if network is None and cluster.networks:
+        network = cluster.networks[0]
+    if nic is not None and nic.networkId is not None:
+        network = cluster.network(nic.networkId)
+        if network is None:
+            raise bad_request(
+                f"The network {nic.networkId} is not on cluster {cluster.name}.",
+                f"networkAdapters[{position}].networkId",
+            )
+    mac = nic.macAddress if nic is not None else None
+    return {
+        "id": state.new_id(),
+        "networkId": network and network["id"],
+        "networkName": network and network["name"],
+        "ipAddresses": list(nic.ipAddresses) if nic is not None else [],
+        "macAddress": mac or state.new_mac(),
+    }
 
 
 def _new_disk(
@@ -223,6 +228,9 @@ def _new_disk(
                 f"{cluster.name}.",
                 f"disks[{position}].storageContainerId",
             )
+    size = 20 * 1024**3 if disk is None else disk.size
+    if is_cdrom:
+        size = 0
     return {
         "id": state.new_id(),
         "busType": bus,
@@ -230,7 +238,7 @@ def _new_disk(
         "diskLabel": (disk.diskLabel if disk is not None else None) or f"{bus.lower()}.{index}",
         "isCdrom": is_cdrom,
         "isVolumeGroup": False,
-        "size": 0 if is_cdrom else (disk.size if disk is not None else 20 * 1024**3),
+        "size": size,
         "storageContainerId": container and container["id"],
         "storageContainerName": container and container["name"],
     }

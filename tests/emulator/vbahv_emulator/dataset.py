@@ -1,9 +1,9 @@
 """The default dataset: three clusters that look like a small production site plus a DR site.
 
-Everything is derived from the seed: ids come from `derived_id` (so an object's id does not
-depend on how many objects were built before it), sizes, MAC and IP addresses from a seeded
-random generator, and timestamps are offsets from DATASET_EPOCH. `docs/emulator.md` lists the
-notable objects that tests refer to by name.
+Everything is derived from the seed. Ids come from `derived_id`, so an object's id does not
+depend on how many objects were built before it. Sizes, MAC and IP addresses come from a
+seeded random generator, and timestamps are offsets from DATASET_EPOCH. `docs/emulator.md`
+lists the notable objects that tests refer to by name.
 """
 
 import random

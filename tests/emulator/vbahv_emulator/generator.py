@@ -1,7 +1,7 @@
 """Build large or awkward datasets from a small spec, for scale and robustness tests.
 
 The generator must build 10 clusters of 5,000 VMs with one restore point each in a few
-seconds, so it builds plain dicts, shares one VM dict between a VM and its restore points,
+seconds. So it builds plain dicts, shares one VM dict between a VM and its restore points,
 and skips the pydantic validation that hand-written datasets go through.
 """
 

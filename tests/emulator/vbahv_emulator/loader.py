@@ -198,7 +198,7 @@ class DatasetModel(DatasetModel_):
 
 
 def validate_dataset(raw: Any) -> dict:
-    """Validate a dataset or a `{"generate": spec}` request from outside; return a dataset dict."""
+    """Validate a dataset or a `{"generate": spec}` request from outside into a dataset dict."""
     from vbahv_emulator.generator import generate_dataset
 
     if isinstance(raw, dict) and set(raw) == {"generate"}:

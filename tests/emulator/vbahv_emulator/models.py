@@ -211,8 +211,8 @@ def validation_error(exc: ValidationError, model_name: str) -> ApiError:
 
 
 def _is_union_tag(part: Any) -> bool:
-    # Pydantic adds the union member's type (e.g. "int", "list[...]" or "function-after[...]")
-    # to error locations; they are not field names.
+    # Pydantic adds the union member's type (such as "int", "list[...]" or
+    # "function-after[...]") to error locations, and those are not field names.
     return isinstance(part, str) and (
         part in {"int", "float", "str", "bool", "dict[str,any]", "literal['default','empty']"}
         or part.startswith(("list[", "function-", "constrained-", "literal["))

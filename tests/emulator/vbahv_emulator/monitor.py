@@ -47,7 +47,7 @@ class FaultStore:
         self.faults.clear()
 
     def add(self, rule: dict) -> Fault:
-        """Add a validated FaultRule; raises re.error for an invalid path pattern."""
+        """Add a validated FaultRule. Raise re.error for an invalid path pattern."""
         pattern = re.compile(rule["path"])
         fault = Fault(
             id=self._next_id,
@@ -63,8 +63,8 @@ class FaultStore:
     def take(self, method: str, path: str) -> Fault | None:
         """Return the first rule that fires for this request, updating skip and count budgets.
 
-        A matching rule that still has requests to skip lets this one pass and counts it down;
-        later rules are still checked.
+        A matching rule that still has requests to skip lets this one pass and counts it down,
+        and the later rules are still checked.
         """
         for fault in self.faults:
             if fault.remaining == 0 or not fault.matches(method, path):

@@ -114,7 +114,7 @@ class PropertyPath:
 
 
 def resolve_property(schema_name: str, dotted: Any, field: str) -> PropertyPath:
-    """Resolve a dotted property name case-insensitively; an unknown property is a 400."""
+    """Resolve a dotted property name case-insensitively. An unknown property is a 400."""
     if not isinstance(dotted, str) or not dotted:
         raise bad_request(f"The '{field}' property name must be a non-empty string.", field)
     fields = schemas.SCHEMAS[schema_name]
@@ -480,7 +480,7 @@ def page(
     """Apply filter, then sort, then offset, then limit, and wrap the result in a page envelope.
 
     `limit` in the envelope is the limit actually applied: at most `max_page_size`, and `-1`
-    asks for as many items as that cap allows.
+    requests as many items as that cap allows.
     """
     selected: Sequence[dict] = items
     if "filter" in query:

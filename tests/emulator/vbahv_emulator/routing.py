@@ -116,7 +116,7 @@ def parse_json_body(request: web.Request, raw: bytes, model: type[BaseModel]) ->
 
 
 def parse_form(request: web.Request, raw: bytes) -> dict[str, str]:
-    """Parse an application/x-www-form-urlencoded body; repeated fields are a 400."""
+    """Parse an application/x-www-form-urlencoded body. A repeated field is a 400."""
     if request.content_type.lower() != FORM_CONTENT_TYPE:
         raise bad_request(
             f"The request body must be {FORM_CONTENT_TYPE}, got "

@@ -166,6 +166,9 @@ async def _run(
     try:
         return await _dispatch(request, handler, emu, entry)
     except ApiError as error:
+        log.info(
+            "%s %s rejected with %s: %s", request.method, request.path, error.status, error.detail
+        )
         return error_response(error, request.path)
     except Exception:
         log.exception("unhandled error in %s %s", request.method, request.path)

@@ -26,7 +26,7 @@ class Session:
     session_type: str
     start: float
     duration: float
-    # Outcome once finished: Success, Warning or Error; `message` explains Warning and Error.
+    # Outcome once finished: Success, Warning or Error. `message` explains Warning and Error.
     result: str
     message: str | None = None
     context: dict = field(default_factory=dict)

@@ -72,7 +72,7 @@ class EmulatorControl:
         return self._call("POST", "/config", json_body=settings)
 
     def add_fault(self, **rule: Any) -> dict:
-        """Add a fault rule; the returned dict carries the rule's `id`."""
+        """Add a fault rule and return it with its `id`."""
         return self._call("POST", "/faults", json_body=rule)
 
     def faults(self) -> list[dict]:
@@ -82,7 +82,7 @@ class EmulatorControl:
         self._call("DELETE", "/faults")
 
     def requests(self, method: str | None = None, path: str | None = None) -> list[dict]:
-        """Return logged /api requests; `path` is a regular expression searched in the path."""
+        """Return logged /api requests. `path` is a regular expression searched in the path."""
         params = {name: value for name, value in (("method", method), ("path", path)) if value}
         return self._call("GET", "/requests", params=params)
 
@@ -151,10 +151,12 @@ class EmulatorProcess:
         if self.http:
             command.append("--http")
         command.extend(self.args)
+
         self._log_file = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=self._log_file, stdin=subprocess.DEVNULL
         )
+
         line = self._read_first_line(START_TIMEOUT_SECONDS)
         try:
             self.info = json.loads(line)
@@ -164,6 +166,7 @@ class EmulatorProcess:
                 f"The emulator printed {line!r} instead of its JSON start-up line.\n"
                 + self.stderr_tail()
             ) from None
+
         self.url = self.info["url"]
         self.ca_path = self.info["ca_path"]
         self.control_url = self.info["control_url"]
@@ -183,7 +186,7 @@ class EmulatorProcess:
         if reader.is_alive() or not result or not result[0].strip():
             exit_code = self.process.poll()
             if not reader.is_alive() and exit_code is None:
-                # Standard output closed, so the process is exiting: give it time to finish.
+                # Standard output closed, so the process is exiting. Give it time to finish.
                 try:
                     exit_code = self.process.wait(STOP_TIMEOUT_SECONDS)
                 except subprocess.TimeoutExpired:
@@ -222,7 +225,7 @@ class EmulatorProcess:
             self.control.session.close()
 
     def wait_until(self, predicate, timeout: float = 10.0, interval: float = 0.05) -> Any:
-        """Poll `predicate` until it returns a truthy value; raise EmulatorError on timeout."""
+        """Poll `predicate` until it returns a truthy value, or raise EmulatorError on timeout."""
         deadline = time.monotonic() + timeout
         while True:
             value = predicate()

@@ -21,7 +21,7 @@ def to_iso(seconds: float | None) -> str | None:
 
 
 def parse_iso(text: str) -> float:
-    """Parse an ISO 8601 date-time into POSIX seconds; a value without an offset is taken as UTC.
+    """Parse an ISO 8601 date-time into POSIX seconds, taking a value without an offset as UTC.
 
     Raises ValueError for anything else.
     """
