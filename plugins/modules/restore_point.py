@@ -13,9 +13,10 @@ description:
   - A restore point that does not exist, or that disappears while the module deletes it,
     is reported as V(ok) rather than as an error, so the task can run again safely.
 author:
-  - veeam_ahv.backup contributors
+  - veeam_ahv.backup maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - veeam_ahv.backup.connection
+  - ansible.builtin.action_common_attributes
 options:
   id:
     description:
@@ -47,6 +48,10 @@ attributes:
     details:
       - The diff shows the restore point before (C(state=present) with its type, creation
         time and job) and after the deletion (C(state=absent)).
+  platform:
+    support: full
+    platforms: all
+    details: The module talks to the appliance over HTTPS from any host with Python.
 notes:
   - The API documentation describes an empty response to the deletion. A response with a
     C(sessionId) is accepted too, and its id is returned in RV(session_id) without waiting
@@ -130,7 +135,7 @@ def point_state(point: dict | None, point_id: str) -> dict:
 
 
 def delete_point(client, point_id: str, delete_from_server: bool):
-    """Send the DELETE; return its body, or False when the point was already gone (404)."""
+    """Send the DELETE and return its body, or False when the point was already gone (404)."""
     params = {"deleteFromServer": "true" if delete_from_server else "false"}
     try:
         return client.delete(api_path("restorePoints", point_id, "delete"), params=params)

@@ -16,9 +16,10 @@ description:
     newest backup created before a date.
   - Can add each restore point's typed detail, its disks and its network adapters.
 author:
-  - veeam_ahv.backup contributors
+  - veeam_ahv.backup maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - veeam_ahv.backup.connection
+  - ansible.builtin.action_common_attributes
 options:
   vm_name:
     description:
@@ -83,6 +84,10 @@ attributes:
     details: The module only reads, so it runs the same in check mode.
   diff_mode:
     support: none
+  platform:
+    support: full
+    platforms: all
+    details: The module talks to the appliance over HTTPS from any host with Python.
 notes:
   - Result keys that come from the API keep the API's camelCase names, for example
     C(creationTimeUtc) and C(networkAdapters).

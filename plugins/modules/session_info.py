@@ -15,9 +15,10 @@ description:
   - Without O(id), lists the most recent sessions, newest first, optionally only those of
     some types or states.
 author:
-  - veeam_ahv.backup contributors
+  - veeam_ahv.backup maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - veeam_ahv.backup.connection
+  - ansible.builtin.action_common_attributes
 options:
   id:
     description:
@@ -54,11 +55,15 @@ attributes:
     details: The module only reads, so it runs the same in check mode.
   diff_mode:
     support: none
+  platform:
+    support: full
+    platforms: all
+    details: The module talks to the appliance over HTTPS from any host with Python.
 notes:
-  - A session has finished when its state is C(Finished) or C(Cancelled); its result is then
-    C(Success), C(Warning) or C(Error). While it runs, the result is C(None).
+  - A session has finished when its state is C(Finished) or C(Cancelled), and its result is
+    then C(Success), C(Warning) or C(Error). While it runs, the result is C(None).
   - The list relies on the server sorting sessions by start time, newest first, and stops
-    reading pages once it holds O(max_results) sessions.
+    reading pages once it has O(max_results) sessions.
 seealso:
   - module: veeam_ahv.backup.vm_restore
 """

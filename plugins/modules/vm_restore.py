@@ -24,16 +24,18 @@ description:
     container id and network mapping, and appends it to the reason it sends as
     C([ansible:<fingerprint>]). Before restoring, it lists the C(RestoreVm) sessions that
     started since the restore point was created and looks for that marker in their reason."
-  - "A match is decided in this order: a session with the marker that is still running is
-    attached to and waited for (RV(attached=true), RV(changed=true)); a session with the
-    marker that finished with result C(Success) or C(Warning) makes the task V(ok); for a
-    restore to a new location, a VM named O(target_name) already in the plug-in's inventory of
-    the target cluster makes the task V(ok) as well. Sessions with the marker that failed or
-    were cancelled do not count, so running the task again retries the restore."
+  - "A match is decided in this order. First, a session with the marker that is still running
+    is attached to and waited for, and the task reports C(changed) with RV(attached=true).
+    Next, a session with the marker that finished with result C(Success) or C(Warning) makes
+    the task V(ok). Last, for a restore to a new location, a VM named O(target_name) already in
+    the plug-in's inventory of the target cluster makes the task V(ok) as well. Sessions with
+    the marker that failed or were cancelled do not count, so running the task again retries
+    the restore."
 author:
-  - veeam_ahv.backup contributors
+  - veeam_ahv.backup maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - veeam_ahv.backup.connection
+  - ansible.builtin.action_common_attributes
 options:
   vm_name:
     description:
@@ -55,7 +57,7 @@ options:
     description:
       - Id of the restore point to restore from.
       - When set, O(vm_name) and O(vm_id) are needed only for a protection domain snapshot,
-        which holds several VMs. When they are set anyway, the VM must be in the restore point.
+        which contains several VMs. When they are set anyway, the VM must be in the restore point.
       - Mutually exclusive with O(types) and O(before).
     type: str
   types:
@@ -151,7 +153,7 @@ options:
     description:
       - Seconds to wait for the restore session to finish.
       - When it has not finished by then, the task fails with the session id, state and
-        percent complete; the restore goes on running on the appliance.
+        percent complete. The restore goes on running on the appliance.
     type: int
     default: 3600
   poll_interval:
@@ -173,7 +175,13 @@ attributes:
       - The diff shows the target VM before the restore (C(state=absent) when it does not
         exist) and as the restore point describes it after the restore, with the name,
         cluster, disks and network adapters it will have.
+  platform:
+    support: full
+    platforms: all
+    details: The module talks to the appliance over HTTPS from any host with Python.
 notes:
+  - The task reports C(changed) when it started a restore or attached to a running one, and
+    V(ok) when a previous restore matched (see RV(match)).
   - The fingerprint depends on the resolved restore point. When a newer restore point appears
     between runs and O(restore_point_id) is not set, the selectors choose the newer point,
     so the module restores again unless the target VM already exists. Set
@@ -183,11 +191,11 @@ notes:
   - A restore started outside Ansible carries no marker and is not recognised.
   - After a restore to a new location, delete the restored VM and set O(force=true) to
     restore it again, because the finished session still matches.
-  - The plug-in's cluster inventory changes only with a rescan. Run
+  - The plug-in's cluster inventory can lag behind Nutanix until a rescan. Run
     M(veeam_ahv.backup.vm_rescan) first when VMs were created or deleted in Nutanix since.
-  - A restore point marked as corrupted gives a warning; the restore is started anyway and
+  - A restore point marked as corrupted gives a warning. The restore is started anyway, and
     its session decides the outcome.
-  - The API documentation does not state whether C(POST /restorePoints/restore) answers
+  - The API documentation does not state whether C(POST /restorePoints/restore) returns
     C(200) or C(202), so any 2xx response with a C(sessionId) is accepted.
   - A session that ends with result C(Error), or is cancelled, fails the task with its error
     events. C(Warning) succeeds and returns the warnings, which also appear as Ansible
@@ -242,12 +250,6 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-changed:
-  description:
-    - Whether a restore was started or a running one attached to. V(false) when a previous
-      restore matched (see RV(match)).
-  returned: always
-  type: bool
 attached:
   description: Whether the module attached to a restore already running instead of starting one.
   returned: always
@@ -480,7 +482,7 @@ def resolve_point(client, params: dict) -> tuple:
         point = get_restore_point_details(client, chosen[0])
     if point.get("type") == "VolumeGroupSnapshot":
         raise ModuleFailure(
-            f"Restore point {point['id']} is a VolumeGroupSnapshot, which holds volume group "
+            f"Restore point {point['id']} is a VolumeGroupSnapshot, which contains volume group "
             "disks and no VM. Choose another restore point, for example with types."
         )
     return point, vm
@@ -599,10 +601,10 @@ def find_previous_restore(client, plan: RestorePlan, target_vm: dict | None) -> 
 
 
 def planned_vm_state(client, plan: RestorePlan) -> dict:
-    """Describe the target VM as the restore point says it will be after the restore."""
+    """Describe the target VM as the restore point describes it after the restore."""
     state = {"state": "present", "name": plan.target_name, "cluster": plan.cluster.get("name")}
-    # A protection domain snapshot lists the disks of all its VMs together, with nothing
-    # that tells which VM a disk belongs to, so its disks are left out.
+    # A protection domain snapshot lists the disks of all its VMs together, without a field
+    # that identifies the VM of each disk, so its disks are left out.
     if len(source_vm_ids(plan.point)) <= 1:
         disks = list_point_disks(client, plan.point["id"])
         state["disks"] = [disk_state(disk, plan.container) for disk in disks]
@@ -629,7 +631,7 @@ def restore(module, client) -> dict:
     plan = plan_restore(module, client)
     if plan.point.get("isCorrupted"):
         module.warn(
-            f"Restore point {plan.point['id']} is marked as corrupted; the restore will "
+            f"Restore point {plan.point['id']} is marked as corrupted, so the restore will "
             "probably fail."
         )
 
@@ -660,14 +662,11 @@ def restore(module, client) -> dict:
         result["session_id"] = start_restore(client, plan.body)
     if not params["wait"]:
         return result
+    activity = plan.activity()
     session = wait_for_session(
-        client,
-        result["session_id"],
-        params["wait_timeout"],
-        params["poll_interval"],
-        plan.activity(),
+        client, result["session_id"], params["wait_timeout"], params["poll_interval"], activity
     )
-    result["session"] = check_session_outcome(module, session, plan.activity().capitalize())
+    result["session"] = check_session_outcome(module, session, activity[:1].upper() + activity[1:])
     return result
 
 
