@@ -220,3 +220,16 @@ def test_reset_with_dataset_dict(api, control):
 def test_invalid_dataset_rejected(control, dataset):
     with pytest.raises(EmulatorError, match="400"):
         control.reset(dataset)
+
+
+def test_control_posts_accept_empty_body(emulator, control):
+    url = emulator.control_url
+    response = control.session.post(f"{url}/reset", verify=emulator.ca_path)
+    assert response.status_code == 200
+    assert response.json()["clusters"] == 3
+    cluster_id = control.state()["clusters"][0]["id"]
+    created = control.session.post(
+        f"{url}/nutanix/clusters/{cluster_id}/vms", verify=emulator.ca_path
+    )
+    assert created.status_code == 201
+    assert created.json()["name"].startswith("new-vm-")

@@ -28,6 +28,7 @@ def test_restore_to_new_name_creates_vm(api, control):
             "powerOnVmAfterRestore": False,
         },
     )
+
     session = api.wait_session(task["sessionId"])
     assert session["sessionType"] == "RestoreVm"
     assert session["result"] == "Success"
@@ -36,6 +37,7 @@ def test_restore_to_new_name_creates_vm(api, control):
     assert session["context"]["objectName"] == "app-db-01"
     summary = next(s for s in api.get_all("/sessions") if s["id"] == task["sessionId"])
     assert summary["reason"] == "Restore test"
+
     restored = api.vm("PROD-AHV-01", "app-db-01-restored")
     assert restored["id"] != vm["id"]
     assert restored["clusterId"] == vm["clusterId"]

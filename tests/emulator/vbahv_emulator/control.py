@@ -34,13 +34,13 @@ def _summary(state: State) -> dict:
     }
 
 
-@routes.route("POST", f"{PREFIX}/reset", body=ResetBody, auth=False)
+@routes.route("POST", f"{PREFIX}/reset", body=ResetBody, auth=False, empty_body_ok=True)
 def reset(ctx: Context):
     ctx.emu.reset(ctx.body.dataset)
     return json_response(_summary(ctx.state))
 
 
-@routes.route("POST", f"{PREFIX}/generate", body=GenerateSpec, auth=False)
+@routes.route("POST", f"{PREFIX}/generate", body=GenerateSpec, auth=False, empty_body_ok=True)
 def generate(ctx: Context):
     started = time.perf_counter()
     ctx.emu.replace_dataset(generate_dataset(ctx.body.model_dump()))
@@ -53,7 +53,7 @@ def get_config(ctx: Context):
     return json_response(ctx.emu.config.as_dict())
 
 
-@routes.route("POST", f"{PREFIX}/config", body=ConfigUpdate, auth=False)
+@routes.route("POST", f"{PREFIX}/config", body=ConfigUpdate, auth=False, empty_body_ok=True)
 def set_config(ctx: Context):
     ctx.emu.config.update(ctx.body.model_dump(exclude_unset=True, mode="json"))
     return json_response(ctx.emu.config.as_dict())
@@ -148,7 +148,11 @@ def _cluster(ctx: Context) -> ClusterState:
 
 
 @routes.route(
-    "POST", f"{PREFIX}/nutanix/clusters/{{clusterId}}/vms", body=NutanixVmCreate, auth=False
+    "POST",
+    f"{PREFIX}/nutanix/clusters/{{clusterId}}/vms",
+    body=NutanixVmCreate,
+    auth=False,
+    empty_body_ok=True,
 )
 def add_nutanix_vm(ctx: Context):
     cluster = _cluster(ctx)

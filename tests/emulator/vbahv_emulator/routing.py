@@ -49,6 +49,8 @@ class Endpoint:
     body: type[BaseModel] | None
     form: bool
     auth: bool
+    # An empty body stands for `{}`; used by control routes whose fields all have defaults.
+    empty_body_ok: bool
 
 
 class RouteTable:
@@ -64,9 +66,12 @@ class RouteTable:
         body: type[BaseModel] | None = None,
         form: bool = False,
         auth: bool = True,
+        empty_body_ok: bool = False,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
-            self.endpoints.append(Endpoint(method, path, handler, query or {}, body, form, auth))
+            self.endpoints.append(
+                Endpoint(method, path, handler, query or {}, body, form, auth, empty_body_ok)
+            )
             return handler
 
         return register
@@ -83,6 +88,8 @@ def _wrap(endpoint: Endpoint, emu_key: web.AppKey):
         raw = await request.read()
         if endpoint.form:
             context.body = parse_form(request, raw)
+        elif endpoint.body is not None and endpoint.empty_body_ok and not raw.strip():
+            context.body = endpoint.body()
         elif endpoint.body is not None:
             context.body = parse_json_body(request, raw, endpoint.body)
         elif raw:
