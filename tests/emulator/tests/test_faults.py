@@ -89,7 +89,7 @@ def test_expire_token_fault(api, control):
 
 def test_skip_and_count(api, control):
     control.add_fault(path="/jobs$", status=500, skip=2, count=2)
-    statuses = [api.get("/jobs").status_code for _ in range(5)]
+    statuses = [api.get("/jobs").status_code for _request in range(5)]
     assert statuses == [200, 200, 500, 500, 200]
     listed = control.faults()[0]
     assert listed["remaining"] == 0
@@ -98,7 +98,7 @@ def test_skip_and_count(api, control):
 
 def test_count_minus_one_is_always(api, control):
     control.add_fault(path="/jobs$", status=429, count=-1, retryAfter=1)
-    assert [api.get("/jobs").status_code for _ in range(4)] == [429] * 4
+    assert [api.get("/jobs").status_code for _request in range(4)] == [429] * 4
     assert control.faults()[0]["remaining"] == -1
     control.clear_faults()
     assert control.faults() == []

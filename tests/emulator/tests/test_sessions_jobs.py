@@ -83,7 +83,7 @@ def test_job_start_creates_points_once(api, control):
     assert session["context"]["jobId"] == job["id"]
     assert session["context"]["jobName"] == job["name"]
     assert session["progressState"]["objectsCount"] == 10
-    for _ in range(3):
+    for _attempt in range(3):
         api.ok("GET", f"/sessions/{session_id}")
     control.state()
     points = api.points(app_db["id"], "Backup")

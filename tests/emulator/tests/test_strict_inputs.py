@@ -168,7 +168,7 @@ def restore_point_of(api, vm_name="app-db-01", cluster="PROD-AHV-01", point_type
 
 
 def test_json_body_needs_json_content_type(api):
-    _, point = restore_point_of(api)
+    _vm, point = restore_point_of(api)
     body = f'{{"restorePointId": "{point["id"]}", "restoreToOriginal": true}}'
     response = api.post("/restorePoints/restore", data=body, headers={"Content-Type": "text/plain"})
     problem = assert_problem(response, 400)
@@ -206,7 +206,7 @@ def test_malformed_json_body_is_400(api):
     ],
 )
 def test_restore_settings_schema_errors(api, change, field):
-    _, point = restore_point_of(api)
+    _vm, point = restore_point_of(api)
     body = {"restorePointId": point["id"], "restoreToOriginal": True, **change}
     body = {k: v for k, v in body.items() if v is not None}
     problem = assert_problem(api.post("/restorePoints/restore", json=body), 400)

@@ -507,7 +507,7 @@ class _Builder:
         return derived_id(self.seed, kind, key)
 
     def mac(self) -> str:
-        return "50:6b:8d:" + ":".join(f"{self.rng.randrange(256):02x}" for _ in range(3))
+        return "50:6b:8d:" + ":".join(f"{self.rng.randrange(256):02x}" for _octet in range(3))
 
     # --- Infrastructure -----------------------------------------------------------------------
 

@@ -376,10 +376,16 @@ def _compile_comparison(
             if not isinstance(value, list):
                 raise bad_request(f"{operation} on an array property needs an array value.", field)
             wanted_list = [key(coerce_value(v, leaf, field)) for v in value]
-            equal = lambda item: [key(v) for v in extract(item, path)] == wanted_list  # noqa: E731
+
+            def equal(item):
+                return [key(v) for v in extract(item, path)] == wanted_list
+
         else:
             target = key(coerce_value(value, leaf, field))
-            equal = lambda item: key(extract(item, path)) == target  # noqa: E731
+
+            def equal(item):
+                return key(extract(item, path)) == target
+
         if operation == "Equals":
             return equal
         return lambda item: not equal(item)

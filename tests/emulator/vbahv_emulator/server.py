@@ -49,7 +49,7 @@ def _body_for_log(request: web.Request, raw: bytes) -> Any:
 
 def _bearer_token(request: web.Request) -> str | None:
     header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
+    scheme, _separator, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
     return token.strip()

@@ -157,7 +157,7 @@ class State:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
 
     def new_mac(self) -> str:
-        tail = ":".join(f"{self.rng.randrange(256):02x}" for _ in range(3))
+        tail = ":".join(f"{self.rng.randrange(256):02x}" for _octet in range(3))
         return f"50:6b:8d:{tail}"
 
     # --- Look-ups -----------------------------------------------------------------------------
