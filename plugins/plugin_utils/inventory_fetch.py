@@ -7,8 +7,9 @@ The cost of one run is one login, one ``GET /clusters``, the pages of
 ``GET /clusters/{id}/vms`` for each cluster, the pages of ``GET /protectedVms``
 and one logout, whatever the number of VMs.
 
-Clusters are read in parallel. ``requests`` sessions are not thread-safe, so
-every worker thread has an ``ApiClient`` of its own. The workers reuse the
+The lists are read in parallel, and so are the pages of one list once its first
+page gives its length (see ``inventory_pages``). ``requests`` sessions are not
+thread-safe, so every worker thread has an ``ApiClient`` of its own. The workers reuse the
 access token of the client that logged in, so they add no logins, and a worker
 logs in with the password only when the server rejects that token.
 """
@@ -24,6 +25,13 @@ from ansible_collections.veeam_ahv.backup.plugins.module_utils.resources import 
     list_clusters,
     match_cluster,
 )
+from ansible_collections.veeam_ahv.backup.plugins.plugin_utils.inventory_pages import (
+    read_collections,
+)
+
+# Key of the protected VM list among the collections read, which are otherwise
+# keyed by cluster id. A tuple never equals a cluster id, which is a string.
+PROTECTED_KEY = ("protectedVms",)
 
 # Version of the source data layout stored in the inventory cache. Raise it
 # when the layout changes, so an old cache entry is read again from the API.
@@ -135,41 +143,33 @@ def fetch_source_data(create_client, cluster_references, max_workers: int, log=N
 
 
 def _read_in_parallel(workers: ThreadClients, clusters: list, max_workers: int, log):
+    # The protected VM list spans all clusters and may be the longest, so it starts first.
+    paths = {PROTECTED_KEY: "/protectedVms"}
+    for cluster in clusters:
+        paths[cluster["id"]] = api_path("clusters", cluster["id"], "vms")
     executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="veeam_ahv")
     try:
-        # The protected VM list spans all clusters and may be the longest, so it starts first.
-        protected_future = executor.submit(_read_protected_vms, workers, log)
-        vm_futures = [
-            (cluster, executor.submit(_read_cluster_vms, workers, cluster, log))
-            for cluster in clusters
-        ]
-        result = FetchResult({"format": SOURCE_DATA_FORMAT, "clusters": clusters, "vms": {}})
-        for cluster, future in vm_futures:
-            try:
-                result.data["vms"][cluster["id"]] = future.result()
-            except VeeamAhvError as error:
-                result.cluster_failures.append(ClusterFailure(cluster, str(error)))
-        try:
-            result.data["protected_vms"] = protected_future.result()
-        except VeeamAhvError as error:
-            result.data["protected_vms"] = None
-            result.protection_error = str(error)
-        return result
+        outcomes = read_collections(executor, workers.get, paths, log)
     finally:
         # On an error or Ctrl-C, drop the reads that have not started yet.
         executor.shutdown(wait=True, cancel_futures=True)
 
-
-def _read_cluster_vms(workers: ThreadClients, cluster: dict, log) -> list:
-    vms = workers.get().get_all(api_path("clusters", cluster["id"], "vms"))
-    log(f"Read {len(vms)} VM(s) of cluster '{cluster.get('name')}' ({cluster['id']})")
-    return vms
-
-
-def _read_protected_vms(workers: ThreadClients, log) -> list:
-    rows = workers.get().get_all("/protectedVms")
-    log(f"Read {len(rows)} protected VM(s)")
-    return rows
+    result = FetchResult({"format": SOURCE_DATA_FORMAT, "clusters": clusters, "vms": {}})
+    for cluster in clusters:
+        outcome = outcomes[cluster["id"]]
+        if isinstance(outcome, VeeamAhvError):
+            result.cluster_failures.append(ClusterFailure(cluster, str(outcome)))
+            continue
+        result.data["vms"][cluster["id"]] = outcome
+        log(f"Read {len(outcome)} VM(s) of cluster '{cluster.get('name')}' ({cluster['id']})")
+    protected = outcomes[PROTECTED_KEY]
+    if isinstance(protected, VeeamAhvError):
+        result.data["protected_vms"] = None
+        result.protection_error = str(protected)
+    else:
+        result.data["protected_vms"] = protected
+        log(f"Read {len(protected)} protected VM(s)")
+    return result
 
 
 def validate_source_data(data) -> bool:

@@ -1,0 +1,200 @@
+"""Paged collections read in parallel: offsets, server caps, changes mid-read and errors."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from ansible_collections.veeam_ahv.backup.plugins.module_utils.errors import (
+    ApiError,
+    PagingError,
+)
+from ansible_collections.veeam_ahv.backup.plugins.plugin_utils.inventory_pages import (
+    read_collections,
+)
+
+
+class FakeServer:
+    """Serves collections of numbered items in pages of at most ``cap`` items."""
+
+    def __init__(self, collections: dict, cap: int = 100, with_total: bool = True):
+        self.collections = collections
+        self.cap = cap
+        self.with_total = with_total
+        self.lock = threading.Lock()
+        self.requests: list = []
+        self.hooks: dict = {}
+
+    def page(self, path: str, offset: int, limit: int):
+        with self.lock:
+            self.requests.append((path, offset, limit))
+            # A hook runs once, at the first request for its page.
+            hook = self.hooks.pop((path, offset), None)
+        if hook is not None:
+            hook(self)
+        items = self.collections[path]
+        if isinstance(items, Exception):
+            raise items
+        if isinstance(items, tuple):
+            return list(items)
+        size = min(limit, self.cap)
+        body = {"offset": offset, "limit": size, "results": items[offset : offset + size]}
+        if self.with_total:
+            body["totalCount"] = len(items)
+        return body
+
+    def offsets(self, path: str) -> list:
+        return sorted(offset for requested, offset, _limit in self.requests if requested == path)
+
+
+class FakeClient:
+    """Stands in for ApiClient: ``get`` reads one page, ``get_all`` reads pages in order."""
+
+    def __init__(self, server: FakeServer, page_size: int):
+        self.server = server
+        self.page_size = page_size
+        self.full_reads: list = []
+
+    def get(self, path, params=None):
+        return self.server.page(path, params["offset"], params["limit"])
+
+    def get_all(self, path):
+        self.full_reads.append(path)
+        items = []
+        while True:
+            body = self.server.page(path, len(items), self.page_size)
+            items.extend(body["results"])
+            if not body["results"] or len(items) >= body["totalCount"]:
+                return items
+
+
+def numbered(count: int, prefix: str = "vm") -> list:
+    return [{"id": f"{prefix}-{number}"} for number in range(count)]
+
+
+def read(server: FakeServer, paths: dict, page_size: int = 500, workers: int = 4):
+    client = FakeClient(server, page_size)
+    with ThreadPoolExecutor(max_workers=workers) as executor:
+        outcomes = read_collections(executor, lambda: client, paths)
+    return outcomes, client
+
+
+@pytest.mark.parametrize("count", [0, 1, 49, 50, 51, 1001])
+def test_page_edges_with_server_cap(count):
+    server = FakeServer({"/vms": numbered(count)}, cap=50)
+
+    outcomes, _client = read(server, {"a": "/vms"})
+
+    assert outcomes["a"] == numbered(count)
+    assert server.offsets("/vms") == [50 * page for page in range(max(1, -(-count // 50)))]
+
+
+def test_page_size_below_cap():
+    server = FakeServer({"/vms": numbered(10)}, cap=500)
+
+    outcomes, _client = read(server, {"a": "/vms"}, page_size=3)
+
+    assert outcomes["a"] == numbered(10)
+    assert server.offsets("/vms") == [0, 3, 6, 9]
+    assert {limit for _path, _offset, limit in server.requests} == {3}
+
+
+def test_several_collections_kept_apart():
+    server = FakeServer({"/a": numbered(120, "a"), "/b": numbered(7, "b")}, cap=50)
+
+    outcomes, _client = read(server, {("a",): "/a", "b": "/b"}, workers=2)
+
+    assert outcomes[("a",)] == numbered(120, "a")
+    assert outcomes["b"] == numbered(7, "b")
+
+
+def test_bare_array_read_once():
+    server = FakeServer({"/clusters": (1, 2, 3)})
+
+    outcomes, _client = read(server, {"c": "/clusters"})
+
+    assert outcomes["c"] == [1, 2, 3]
+    assert len(server.requests) == 1
+
+
+def test_without_total_reads_until_empty():
+    server = FakeServer({"/vms": numbered(7)}, cap=3, with_total=False)
+
+    outcomes, _client = read(server, {"a": "/vms"})
+
+    assert outcomes["a"] == numbered(7)
+    assert server.offsets("/vms") == [0, 3, 6, 7]
+
+
+def test_collection_growing_read_again():
+    items = numbered(100)
+    server = FakeServer({"/vms": items}, cap=10)
+    server.hooks[("/vms", 50)] = lambda s: items.append({"id": "vm-new"})
+
+    outcomes, client = read(server, {"a": "/vms"}, page_size=10, workers=1)
+
+    assert outcomes["a"] == numbered(100) + [{"id": "vm-new"}]
+    assert client.full_reads == ["/vms"]
+
+
+def test_short_page_read_again():
+    items = numbered(30)
+    server = FakeServer({"/vms": items}, cap=10)
+
+    def drop_one(_server):
+        del items[25]
+
+    server.hooks[("/vms", 20)] = drop_one
+
+    outcomes, client = read(server, {"a": "/vms"}, page_size=10, workers=1)
+
+    assert [item["id"] for item in outcomes["a"]] == [f"vm-{n}" for n in range(30) if n != 25]
+    assert client.full_reads == ["/vms"]
+
+
+def test_page_error_fails_one_collection():
+    error = ApiError("GET", "https://x/api/v7/b", 500, title="Internal error")
+    server = FakeServer({"/a": numbered(20, "a"), "/b": error}, cap=5)
+
+    outcomes, _client = read(server, {"a": "/a", "b": "/b"})
+
+    assert outcomes["a"] == numbered(20, "a")
+    assert outcomes["b"] is error
+
+
+def test_later_page_error_fails_collection():
+    server = FakeServer({"/vms": numbered(40)}, cap=5)
+
+    def fail(_server):
+        raise ApiError("GET", "https://x/api/v7/vms", 503)
+
+    server.hooks[("/vms", 20)] = fail
+
+    outcomes, _client = read(server, {"a": "/vms"}, workers=1)
+
+    assert isinstance(outcomes["a"], ApiError)
+    assert outcomes["a"].status == 503
+
+
+def test_total_without_items_error():
+    class EmptyFirstPage(FakeServer):
+        def page(self, path, offset, limit):
+            return {"offset": 0, "limit": limit, "totalCount": 3, "results": []}
+
+    outcomes, _client = read(EmptyFirstPage({}), {"a": "/vms"})
+
+    assert isinstance(outcomes["a"], PagingError)
+    assert "reported totalCount 3 but returned no items" in str(outcomes["a"])
+
+
+def test_not_a_page_error():
+    class NotAPage(FakeServer):
+        def page(self, path, offset, limit):
+            return {"items": []}
+
+    outcomes, _client = read(NotAPage({}), {"a": "/vms"})
+
+    assert isinstance(outcomes["a"], PagingError)
+    assert "neither a JSON array nor a page object" in str(outcomes["a"])
