@@ -170,6 +170,8 @@ cache_plugin: ansible.builtin.jsonfile
 cache_connection: ~/.cache/veeam_ahv_inventory
 """
 
+import time
+
 from ansible.errors import AnsibleError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.utils.unsafe_proxy import wrap_var
@@ -216,6 +218,23 @@ STRICT_HINT = (
 
 # At most this many messages of one kind go into a warning, and the rest are counted.
 MAX_LISTED = 5
+
+
+# ansible-core 2.19 and later trust only tagged strings as templates, so wrap_var
+# returns a plain str unchanged there. Skipping the call for plain str then gives
+# the same result at about a third of the cost on VM records.
+_WRAP_KEEPS_PLAIN_STR = type(wrap_var("probe")) is str
+
+
+def make_unsafe(value):
+    """Return a copy of ``value`` with every string marked unsafe, as ``wrap_var`` does."""
+    if isinstance(value, dict):
+        return {make_unsafe(key): make_unsafe(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [make_unsafe(item) for item in value]
+    if _WRAP_KEEPS_PLAIN_STR and type(value) is str:
+        return value
+    return wrap_var(value)
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
@@ -303,6 +322,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         return entry
 
     def _fetch(self, connection: dict):
+        started = time.monotonic()
         if not HAS_REQUESTS:
             raise AnsibleError(
                 "The veeam_ahv.backup.vms plugin requires the Python library requests."
@@ -319,9 +339,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             raise AnsibleError(
                 f"Reading the inventory from {connection['url']} failed: {error}"
             ) from None
+        vm_count = sum(len(vms) for vms in result.data["vms"].values())
         self.display.vv(
-            f"Read the inventory from {connection['url']} with {result.request_count} "
-            f"request(s) and {result.retry_count} retry(s)"
+            f"Read {vm_count} VM(s) of {len(result.data['vms'])} cluster(s) from "
+            f"{connection['url']} with {result.request_count} request(s) and "
+            f"{result.retry_count} retry(s) in {time.monotonic() - started:.1f} s"
         )
         self._report_fetch_problems(result)
         return result
@@ -369,18 +391,19 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def _populate(self, data: dict) -> None:
         """Add the hosts and groups built from the source data to the inventory."""
         settings = HostSettings(self.get_option)
+        started = time.monotonic()
         candidates = []
         rejected = FilterRejections()
         for facts in self._all_vm_facts(data):
-            variables = dict(facts)
-            variables.update(prefixed(facts, settings.vars_prefix))
-            if self._passes_filters(settings, facts, variables, rejected):
-                candidates.append((facts, variables))
+            vm = VmContext(facts, settings.vars_prefix)
+            if self._passes_filters(settings, vm, rejected):
+                candidates.append(vm)
         rejected.warn(self.display)
 
         hostnames = self._hostnames(settings, candidates)
-        for facts, variables in candidates:
-            self._add_host(settings, hostnames[facts["id"]], facts, variables)
+        for vm in candidates:
+            self._add_host(settings, hostnames[vm.facts["id"]], vm)
+        self.display.vv(f"Added {len(candidates)} host(s) in {time.monotonic() - started:.1f} s")
 
     def _all_vm_facts(self, data: dict) -> list:
         """Return the facts of every VM, marked unsafe and sorted by cluster and name."""
@@ -391,21 +414,21 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         for cluster in data["clusters"]:
             for vm in data["vms"].get(cluster["id"], []):
                 facts = vm_facts(vm, cluster, rows_by_id.get(vm.get("id")), protection_known)
-                all_facts.append(wrap_var(facts))
+                all_facts.append(make_unsafe(facts))
         all_facts.sort(key=sort_key)
         return all_facts
 
-    def _passes_filters(self, settings, facts: dict, variables: dict, rejected) -> bool:
+    def _passes_filters(self, settings, vm, rejected) -> bool:
         for condition in settings.filters:
             try:
-                outcome = self._compose(condition, variables)
+                outcome = self._compose(condition, vm.variables)
                 if isinstance(outcome, str) and outcome.lower() in ("true", "false"):
-                    # Ansible before 2.19 renders an expression to text.
+                    # Ansible before 2.19 may return a boolean as its rendered text.
                     outcome = outcome.lower() == "true"
                 if not isinstance(outcome, bool):
                     raise AnsibleError(f"the result {outcome!r} is not a boolean")
             except Exception as error:
-                message = f"Filter {condition!r} failed for VM {facts.get('id')}: {error}"
+                message = f"Filter {condition!r} failed for VM {vm.facts.get('id')}: {error}"
                 if settings.strict:
                     raise AnsibleError(message) from None
                 rejected.add(message)
@@ -417,9 +440,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def _hostnames(self, settings, candidates: list) -> dict:
         """Return the host name of each VM id, made unique, with a warning for shared names."""
         preferred = []
-        for facts, variables in candidates:
-            name = self._first_value(settings.hostnames, facts, variables)
-            preferred.append((facts["id"], name or str(facts["id"])))
+        for vm in candidates:
+            name = self._first_value(settings.hostnames, vm)
+            preferred.append((vm.facts["id"], name or str(vm.facts["id"])))
         hostnames, duplicates = unique_hostnames(preferred)
         if duplicates:
             message = (
@@ -436,37 +459,37 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             )
         return hostnames
 
-    def _first_value(self, entries: list, facts: dict, variables: dict):
+    def _first_value(self, entries: list, vm):
         """Return the first entry's non-empty string value, or None.
 
         A bare field name is read from the facts, and anything else is evaluated
         as a Jinja2 expression. An expression that fails counts as empty.
         """
         for entry in entries:
-            if is_field_name(entry) and entry in facts:
-                value = facts[entry]
+            if is_field_name(entry) and entry in vm.facts:
+                value = vm.facts[entry]
             else:
                 try:
-                    value = self._compose(entry, variables)
+                    value = self._compose(entry, vm.variables)
                 except Exception as error:
-                    self.display.vvv(f"Skipping {entry!r} for VM {facts.get('id')}: {error}")
+                    self.display.vvv(f"Skipping {entry!r} for VM {vm.facts.get('id')}: {error}")
                     continue
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 value = str(value)
             if isinstance(value, str) and value:
-                return wrap_var(value)
+                return make_unsafe(value)
         return None
 
-    def _add_host(self, settings, hostname: str, facts: dict, variables: dict) -> None:
+    def _add_host(self, settings, hostname: str, vm) -> None:
         self.inventory.add_host(hostname)
-        for name, value in prefixed(facts, settings.vars_prefix).items():
+        for name, value in vm.host_variables.items():
             self.inventory.set_variable(hostname, name, value)
-        address = self._first_value(settings.ansible_host_preference, facts, variables)
+        address = self._first_value(settings.ansible_host_preference, vm)
         if address is not None:
             self.inventory.set_variable(hostname, "ansible_host", address)
 
         if settings.default_groups:
-            for group in default_group_names(facts, settings.group_prefix):
+            for group in default_group_names(vm.facts, settings.group_prefix):
                 group = self.inventory.add_group(self._sanitize_group_name(group))
                 self.inventory.add_child(group, hostname)
 
@@ -480,6 +503,25 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         self._add_host_to_keyed_groups(
             settings.keyed_groups, host_variables, hostname, settings.strict
         )
+
+
+class VmContext:
+    """The facts of one VM, and the variables that expressions see, built on first use."""
+
+    __slots__ = ("facts", "host_variables", "_variables")
+
+    def __init__(self, facts: dict, vars_prefix: str):
+        self.facts = facts
+        self.host_variables = prefixed(facts, vars_prefix)
+        self._variables = None
+
+    @property
+    def variables(self) -> dict:
+        """The facts under their own names and under the prefixed host variable names."""
+        if self._variables is None:
+            self._variables = dict(self.facts)
+            self._variables.update(self.host_variables)
+        return self._variables
 
 
 class HostSettings:

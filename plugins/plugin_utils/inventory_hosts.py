@@ -10,6 +10,7 @@ because the same records may sit in the inventory cache.
 
 from __future__ import annotations
 
+import functools
 import re
 
 PROTECTED = "protected"
@@ -24,6 +25,7 @@ _WORD_BOUNDARY = re.compile(r"([a-z0-9])([A-Z])")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
+@functools.lru_cache(maxsize=1024)
 def snake_case(name: str) -> str:
     """Convert an API field name such as ``guestOsVersion`` to ``guest_os_version``."""
     text = _ACRONYM_BOUNDARY.sub(r"\1_\2", name)
