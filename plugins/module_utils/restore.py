@@ -25,6 +25,7 @@ from ansible_collections.veeam_ahv.backup.plugins.module_utils.sessions import (
     ACTIVE_STATES,
     SessionTimeout,
     SessionWaiter,
+    get_session,
     summarize_session,
 )
 
@@ -168,6 +169,79 @@ def resolve_network_mapping(
     return [remaps[key] for key in sorted(remaps)]
 
 
+# --- Disk selection -------------------------------------------------------------------------------
+
+# AhvBusType values that a restored disk can be attached with.
+DISK_BUS_TYPES = ("Scsi", "Pci", "Ide", "Sata")
+
+
+def disk_label(disk: dict) -> str:
+    """Return a disk's label, such as ``scsi.1``, built from its bus and index when missing."""
+    return disk.get("diskLabel") or f"{str(disk.get('busType')).lower()}.{disk.get('index')}"
+
+
+def describe_disks(disks: list) -> str:
+    """Format restore point disks as ``label (id)`` for error messages."""
+    if not disks:
+        return "none"
+    return ", ".join(f"{disk_label(disk)} ({disk.get('id')})" for disk in disks)
+
+
+def _match_point_disk(reference: str, disks: list, position: int, point: dict) -> dict:
+    for disk in disks:
+        if disk.get("id") == reference:
+            return disk
+    labelled = [disk for disk in disks if disk_label(disk).lower() == reference.lower()]
+    if len(labelled) == 1:
+        return labelled[0]
+    label = f"disks[{position}].disk"
+    if labelled:
+        raise ModuleFailure(
+            f"{label} '{reference}' matches {len(labelled)} disks of restore point "
+            f"{point.get('id')}: {describe_disks(labelled)}. Use the disk id instead."
+        )
+    raise ModuleFailure(
+        f"{label} '{reference}' is neither the id nor the label of a disk in restore point "
+        f"{point.get('id')}. Disks in the restore point: {describe_disks(disks)}."
+    )
+
+
+def resolve_disk_settings(
+    entries: list, point_disks: list, containers: list, location: str, point: dict
+) -> list:
+    """Turn disks entries into the request's ``diskSettings`` list.
+
+    Each entry names a disk of the restore point by id or label and may move it
+    to another bus, index or storage container of the target VM's cluster,
+    described by ``location``. The result is sorted by bus and index, so the
+    order of the entries does not change the fingerprint.
+    """
+    settings = {}
+    for position, entry in enumerate(entries):
+        disk = _match_point_disk(entry["disk"], point_disks, position, point)
+        if disk.get("isCdrom"):
+            raise ModuleFailure(
+                f"disks[{position}].disk '{entry['disk']}' is a CD-ROM, which cannot be "
+                "restored. Choose a disk."
+            )
+        bus_type = entry.get("bus_type") or disk.get("busType")
+        index = disk.get("index") if entry.get("index") is None else entry["index"]
+        slot = (bus_type, index)
+        if slot in settings:
+            raise ModuleFailure(
+                f"disks[{position}] restores a second disk to {bus_type} index {index}. Give "
+                "each restored disk its own bus_type and index."
+            )
+        setting = {"diskId": disk.get("id"), "busType": bus_type, "index": index}
+        if entry.get("storage_container"):
+            container = match_named(
+                containers, entry["storage_container"], "storage container", location
+            )
+            setting["storageContainerId"] = container.get("id")
+        settings[slot] = setting
+    return [settings[slot] for slot in sorted(settings, key=lambda item: (str(item[0]), item[1]))]
+
+
 # --- Request and fingerprint ----------------------------------------------------------------------
 
 
@@ -203,6 +277,25 @@ def build_restore_request(
         body["powerOnVmAfterRestore"] = bool(power_on)
     if disconnect_networks is not None:
         body["disconnectNetworksAfterRestore"] = bool(disconnect_networks)
+    return body
+
+
+def build_disk_restore_request(
+    restore_point_id: str,
+    source_vm_id: str,
+    target_vm_id: str,
+    disk_settings: list,
+    power_on: bool | None = None,
+) -> dict:
+    """Build a ``DiskRestoreSettings`` body without its reason."""
+    body = {
+        "sourceVmId": source_vm_id,
+        "targetVmId": target_vm_id,
+        "restorePointId": restore_point_id,
+        "diskSettings": disk_settings,
+    }
+    if power_on is not None:
+        body["powerOnVmAfterRestore"] = bool(power_on)
     return body
 
 
@@ -318,6 +411,76 @@ def check_session_outcome(module, session: dict, activity: str) -> dict:
     for warning in summary["warnings"]:
         module.warn(f"{activity}: {warning}")
     return summary
+
+
+def restore_result(client, match, row, fingerprint: str, body: dict) -> dict:
+    """Return the result keys that every restore module shares, before anything is started.
+
+    ``match`` and ``row`` come from ``find_session_match`` or a target check.
+    A matched session is read in full, so that its summary has its events.
+    """
+    result = {
+        "changed": match in (None, MATCH_RUNNING),
+        "attached": match == MATCH_RUNNING,
+        "match": match,
+        "fingerprint": fingerprint,
+        "request": body,
+    }
+    if row is not None:
+        result["session_id"] = row.get("id")
+        result["session"] = summarize_session(get_session(client, row["id"]))
+    return result
+
+
+def start_restore(client, path: str, body: dict) -> str:
+    """Send a restore request and return the id of the session it started."""
+    response = client.post(path, body=body)
+    session_id = (response or {}).get("sessionId")
+    if not session_id:
+        raise ModuleFailure(
+            f"POST {path} returned no sessionId, so the progress of the restore cannot be "
+            "followed. Look for the restore session with veeam_ahv.backup.session_info.",
+            response=response,
+        )
+    return session_id
+
+
+def run_restore(module, client, path: str, result: dict, activity: str) -> dict:
+    """Start the restore in ``result["request"]`` or attach to a match, then wait as asked.
+
+    ``result`` has ``match`` and, for a matched session, ``session_id``. Check
+    mode and a finished match return ``result`` without sending anything.
+    """
+    params = module.params
+    match = result["match"]
+    if module.check_mode or match in (MATCH_FINISHED, MATCH_TARGET_VM):
+        return result
+    if match is None:
+        result["session_id"] = start_restore(client, path, result["request"])
+    if not params["wait"]:
+        return result
+    session = wait_for_session(
+        client, result["session_id"], params["wait_timeout"], params["poll_interval"], activity
+    )
+    result["session"] = check_session_outcome(module, session, activity[:1].upper() + activity[1:])
+    return result
+
+
+def warn_if_corrupted(module, point: dict) -> None:
+    """Warn when the restore point failed its integrity check; the session decides the outcome."""
+    if point.get("isCorrupted"):
+        module.warn(
+            f"Restore point {point['id']} is marked as corrupted, so the restore will "
+            "probably fail."
+        )
+
+
+def check_wait_options(params: dict) -> None:
+    """Raise ``ModuleFailure`` unless wait_timeout and poll_interval are positive."""
+    if params["wait_timeout"] <= 0:
+        raise ModuleFailure(f"wait_timeout must be positive, got {params['wait_timeout']}.")
+    if params["poll_interval"] <= 0:
+        raise ModuleFailure(f"poll_interval must be positive, got {params['poll_interval']:g}.")
 
 
 # --- Diff -----------------------------------------------------------------------------------------

@@ -366,3 +366,58 @@ def source_vm_ids(point: dict) -> list:
     if point.get("vmId"):
         return [point["vmId"]]
     return []
+
+
+# --- Choosing the restore point of a restore ----------------------------------------------------
+
+
+def resolve_point_by_id(client, params: dict) -> tuple:
+    """Return the restore point named by restore_point_id and the VM to restore from it."""
+    point = get_restore_point_details(
+        client, require_restore_point(client, params["restore_point_id"])
+    )
+    vm_ids = source_vm_ids(point)
+    if params["vm_name"] or params["vm_id"]:
+        vm = find_vm(client, params["vm_name"], params["vm_id"], params["cluster"])
+        if vm_ids and vm["id"] not in vm_ids:
+            raise ModuleFailure(
+                f"VM '{vm['name']}' (id {vm['id']}) is not in restore point {point['id']}, "
+                f"which contains the VM id(s) {', '.join(vm_ids)}. Remove vm_name and vm_id, "
+                "or choose a restore point of this VM."
+            )
+        return point, vm
+    if len(vm_ids) == 1:
+        return point, find_vm(client, vm_id=vm_ids[0])
+    if vm_ids:
+        raise ModuleFailure(
+            f"Restore point {point['id']} is a {point.get('type')} of {len(vm_ids)} VMs "
+            f"({', '.join(vm_ids)}): set vm_name or vm_id to choose the VM to restore."
+        )
+    raise ModuleFailure(
+        f"Restore point {point['id']} is a {point.get('type')} that names no VM to restore. "
+        "Use a Backup, BackupSnapshot, UserSnapshot or PdSnapshot restore point."
+    )
+
+
+def resolve_point(client, params: dict) -> tuple:
+    """Return the restore point to restore from, with its typed detail, and the source VM.
+
+    ``params`` are module parameters with the keys restore_point_id, vm_name,
+    vm_id, cluster, types and before.
+    """
+    if params["restore_point_id"]:
+        point, vm = resolve_point_by_id(client, params)
+    else:
+        before = params["before"] and parse_option_timestamp(params["before"], "before")
+        vm = find_vm(client, params["vm_name"], params["vm_id"], params["cluster"])
+        points = list_vm_restore_points(client, vm["id"])
+        chosen = select_restore_points(points, params["types"], before or None, latest=True)
+        if not chosen:
+            raise no_restore_point_failure(vm, points, params["types"], params["before"])
+        point = get_restore_point_details(client, chosen[0])
+    if point.get("type") == "VolumeGroupSnapshot":
+        raise ModuleFailure(
+            f"Restore point {point['id']} is a VolumeGroupSnapshot, which contains volume group "
+            "disks and no VM. Choose another restore point, for example with types."
+        )
+    return point, vm

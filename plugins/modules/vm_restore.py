@@ -382,12 +382,10 @@ from ansible_collections.veeam_ahv.backup.plugins.module_utils.resources import 
     match_cluster,
 )
 from ansible_collections.veeam_ahv.backup.plugins.module_utils.restore import (
-    MATCH_FINISHED,
-    MATCH_RUNNING,
     MATCH_TARGET_VM,
     adapter_state,
     build_restore_request,
-    check_session_outcome,
+    check_wait_options,
     disk_state,
     find_session_match,
     list_sessions_since,
@@ -395,36 +393,25 @@ from ansible_collections.veeam_ahv.backup.plugins.module_utils.restore import (
     reason_with_marker,
     request_fingerprint,
     resolve_network_mapping,
+    restore_result,
+    run_restore,
     vm_state,
-    wait_for_session,
+    warn_if_corrupted,
 )
 from ansible_collections.veeam_ahv.backup.plugins.module_utils.restore_points import (
     RESTORE_POINT_TYPES,
     find_inventory_vms,
-    find_vm,
-    get_restore_point_details,
     list_point_disks,
     list_point_network_adapters,
-    list_vm_restore_points,
-    no_restore_point_failure,
-    parse_option_timestamp,
-    require_restore_point,
-    select_restore_points,
+    resolve_point,
     source_vm_ids,
-)
-from ansible_collections.veeam_ahv.backup.plugins.module_utils.sessions import (
-    get_session,
-    summarize_session,
 )
 
 NEW_LOCATION_OPTIONS = ("target_name", "target_cluster", "storage_container", "network_mapping")
 
 
 def check_options(params: dict) -> None:
-    if params["wait_timeout"] <= 0:
-        raise ModuleFailure(f"wait_timeout must be positive, got {params['wait_timeout']}.")
-    if params["poll_interval"] <= 0:
-        raise ModuleFailure(f"poll_interval must be positive, got {params['poll_interval']:g}.")
+    check_wait_options(params)
     if params["restore_to_original"]:
         conflicting = [name for name in NEW_LOCATION_OPTIONS if params[name]]
         if conflicting:
@@ -438,54 +425,6 @@ def check_options(params: dict) -> None:
             "target_name is empty: set it to the name of the new VM, or set "
             "restore_to_original to true."
         )
-
-
-def resolve_point_by_id(client, params: dict) -> tuple:
-    """Return the restore point named by restore_point_id and the VM to restore from it."""
-    point = get_restore_point_details(
-        client, require_restore_point(client, params["restore_point_id"])
-    )
-    vm_ids = source_vm_ids(point)
-    if params["vm_name"] or params["vm_id"]:
-        vm = find_vm(client, params["vm_name"], params["vm_id"], params["cluster"])
-        if vm_ids and vm["id"] not in vm_ids:
-            raise ModuleFailure(
-                f"VM '{vm['name']}' (id {vm['id']}) is not in restore point {point['id']}, "
-                f"which contains the VM id(s) {', '.join(vm_ids)}. Remove vm_name and vm_id, "
-                "or choose a restore point of this VM."
-            )
-        return point, vm
-    if len(vm_ids) == 1:
-        return point, find_vm(client, vm_id=vm_ids[0])
-    if vm_ids:
-        raise ModuleFailure(
-            f"Restore point {point['id']} is a {point.get('type')} of {len(vm_ids)} VMs "
-            f"({', '.join(vm_ids)}): set vm_name or vm_id to choose the VM to restore."
-        )
-    raise ModuleFailure(
-        f"Restore point {point['id']} is a {point.get('type')} that names no VM to restore. "
-        "Use a Backup, BackupSnapshot, UserSnapshot or PdSnapshot restore point."
-    )
-
-
-def resolve_point(client, params: dict) -> tuple:
-    """Return the restore point to restore from, with its typed detail, and the source VM."""
-    if params["restore_point_id"]:
-        point, vm = resolve_point_by_id(client, params)
-    else:
-        before = params["before"] and parse_option_timestamp(params["before"], "before")
-        vm = find_vm(client, params["vm_name"], params["vm_id"], params["cluster"])
-        points = list_vm_restore_points(client, vm["id"])
-        chosen = select_restore_points(points, params["types"], before or None, latest=True)
-        if not chosen:
-            raise no_restore_point_failure(vm, points, params["types"], params["before"])
-        point = get_restore_point_details(client, chosen[0])
-    if point.get("type") == "VolumeGroupSnapshot":
-        raise ModuleFailure(
-            f"Restore point {point['id']} is a VolumeGroupSnapshot, which contains volume group "
-            "disks and no VM. Choose another restore point, for example with types."
-        )
-    return point, vm
 
 
 def resolve_target_cluster(client, params: dict, point: dict, vm: dict) -> dict:
@@ -613,61 +552,22 @@ def planned_vm_state(client, plan: RestorePlan) -> dict:
     return state
 
 
-def start_restore(client, body: dict) -> str:
-    response = client.post("/restorePoints/restore", body=body)
-    session_id = (response or {}).get("sessionId")
-    if not session_id:
-        raise ModuleFailure(
-            "The restore request returned no sessionId, so its progress cannot be followed. "
-            "Look for the restore session with veeam_ahv.backup.session_info.",
-            response=response,
-        )
-    return session_id
-
-
 def restore(module, client) -> dict:
     params = module.params
     check_options(params)
     plan = plan_restore(module, client)
-    if plan.point.get("isCorrupted"):
-        module.warn(
-            f"Restore point {plan.point['id']} is marked as corrupted, so the restore will "
-            "probably fail."
-        )
+    warn_if_corrupted(module, plan.point)
 
     target_vm = None
     if module._diff or not params["force"]:
         target_vm = find_target_vm(client, plan)
     match, row = (None, None) if params["force"] else find_previous_restore(client, plan, target_vm)
 
-    result = {
-        "changed": match in (None, MATCH_RUNNING),
-        "attached": match == MATCH_RUNNING,
-        "match": match,
-        "fingerprint": plan.fingerprint,
-        "request": plan.body,
-        "restore_point": plan.point,
-        "source_vm": plan.vm,
-        "target": plan.target(),
-    }
-    if row is not None:
-        result["session_id"] = row.get("id")
-        result["session"] = summarize_session(get_session(client, row["id"]))
+    result = restore_result(client, match, row, plan.fingerprint, plan.body)
+    result.update(restore_point=plan.point, source_vm=plan.vm, target=plan.target())
     if result["changed"] and module._diff:
         result["diff"] = {"before": vm_state(target_vm), "after": planned_vm_state(client, plan)}
-    if module.check_mode or match in (MATCH_FINISHED, MATCH_TARGET_VM):
-        return result
-
-    if match is None:
-        result["session_id"] = start_restore(client, plan.body)
-    if not params["wait"]:
-        return result
-    activity = plan.activity()
-    session = wait_for_session(
-        client, result["session_id"], params["wait_timeout"], params["poll_interval"], activity
-    )
-    result["session"] = check_session_outcome(module, session, activity[:1].upper() + activity[1:])
-    return result
+    return run_restore(module, client, "/restorePoints/restore", result, plan.activity())
 
 
 def main():

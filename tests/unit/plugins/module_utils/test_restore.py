@@ -12,6 +12,7 @@ from ansible_collections.veeam_ahv.backup.plugins.module_utils.restore import (
     MATCH_FINISHED,
     MATCH_RUNNING,
     adapter_state,
+    build_disk_restore_request,
     build_restore_request,
     check_session_outcome,
     disk_state,
@@ -21,7 +22,9 @@ from ansible_collections.veeam_ahv.backup.plugins.module_utils.restore import (
     reason_fingerprints,
     reason_with_marker,
     request_fingerprint,
+    resolve_disk_settings,
     resolve_network_mapping,
+    restore_result,
     vm_state,
     wait_for_session,
 )
@@ -181,6 +184,118 @@ def test_mapping_without_adapter_list_needs_mac():
 
     assert "rp-7 is a UserSnapshot. Use source_mac instead." in str(caught.value)
     assert remaps == [remap("50:6b:8d:aa:bb:cc", "net-vm", "VM-Network")]
+
+
+# --- Disk selection -----------------------------------------------------------------------------
+
+POINT_DISKS = [
+    {"id": "d-s0", "busType": "Scsi", "index": 0, "diskLabel": "scsi.0", "isCdrom": False},
+    {"id": "d-s1", "busType": "Scsi", "index": 1, "diskLabel": "scsi.1", "isCdrom": False},
+    {"id": "d-cd", "busType": "Ide", "index": 0, "diskLabel": "ide.0", "isCdrom": True},
+    {"id": "d-p0", "busType": "Pci", "index": 0, "isCdrom": False},
+]
+CONTAINERS = [{"id": "sc-gold", "name": "gold-ssd"}, {"id": "sc-dr", "name": "dr-capacity"}]
+
+
+def disk_entry(disk, bus_type=None, index=None, storage_container=None):
+    return {
+        "disk": disk,
+        "bus_type": bus_type,
+        "index": index,
+        "storage_container": storage_container,
+    }
+
+
+def resolve_disks(*entries, disks=None):
+    point_disks = POINT_DISKS if disks is None else disks
+    return resolve_disk_settings(list(entries), point_disks, CONTAINERS, LOCATION, BACKUP_POINT)
+
+
+def test_disk_by_label_keeps_slot():
+    assert resolve_disks(disk_entry("SCSI.1")) == [
+        {"diskId": "d-s1", "busType": "Scsi", "index": 1}
+    ]
+
+
+def test_disk_label_built_from_bus_and_index():
+    assert resolve_disks(disk_entry("pci.0")) == [{"diskId": "d-p0", "busType": "Pci", "index": 0}]
+
+
+def test_disk_moved_to_new_slot_and_container():
+    settings = resolve_disks(disk_entry("d-s0", "Sata", 3, "gold-ssd"))
+
+    assert settings == [
+        {"diskId": "d-s0", "busType": "Sata", "index": 3, "storageContainerId": "sc-gold"}
+    ]
+
+
+def test_disk_settings_sorted_by_slot():
+    forward = resolve_disks(disk_entry("scsi.1"), disk_entry("scsi.0"), disk_entry("pci.0"))
+    backward = resolve_disks(disk_entry("pci.0"), disk_entry("scsi.0"), disk_entry("scsi.1"))
+
+    assert forward == backward
+    assert [s["diskId"] for s in forward] == ["d-p0", "d-s0", "d-s1"]
+
+
+def test_disk_cdrom_rejected():
+    with pytest.raises(ModuleFailure) as caught:
+        resolve_disks(disk_entry("ide.0"))
+
+    assert str(caught.value).startswith("disks[0].disk 'ide.0' is a CD-ROM")
+
+
+def test_disk_same_slot_twice_rejected():
+    with pytest.raises(ModuleFailure) as caught:
+        resolve_disks(disk_entry("scsi.0"), disk_entry("scsi.1", index=0))
+
+    assert str(caught.value).startswith("disks[1] restores a second disk to Scsi index 0.")
+
+
+def test_disk_unknown_lists_disks():
+    with pytest.raises(ModuleFailure) as caught:
+        resolve_disks(disk_entry("scsi.7"))
+
+    message = str(caught.value)
+    assert message.startswith("disks[0].disk 'scsi.7' is neither the id nor the label of a disk")
+    assert "scsi.0 (d-s0), scsi.1 (d-s1), ide.0 (d-cd), pci.0 (d-p0)" in message
+
+
+def test_disk_label_shared_by_two_vms():
+    pd_disks = [*POINT_DISKS, dict(POINT_DISKS[1], id="d-other")]
+
+    with pytest.raises(ModuleFailure) as caught:
+        resolve_disks(disk_entry("scsi.1"), disks=pd_disks)
+
+    assert "'scsi.1' matches 2 disks of restore point rp-1" in str(caught.value)
+    assert str(caught.value).endswith("Use the disk id instead.")
+
+
+def test_disk_unknown_container_lists_containers():
+    with pytest.raises(ModuleFailure) as caught:
+        resolve_disks(disk_entry("scsi.0", storage_container="archive-hdd"))
+
+    assert "Available storage containers: gold-ssd (sc-gold), dr-capacity (sc-dr)" in str(
+        caught.value
+    )
+
+
+def test_disk_request_and_fingerprint():
+    settings = [{"diskId": "d-s1", "busType": "Scsi", "index": 1}]
+    body = build_disk_restore_request("rp-1", "vm-1", "vm-2", settings, power_on=False)
+    powered = build_disk_restore_request("rp-1", "vm-1", "vm-2", settings, power_on=True)
+    other_target = build_disk_restore_request("rp-1", "vm-1", "vm-3", settings)
+
+    assert body == {
+        "sourceVmId": "vm-1",
+        "targetVmId": "vm-2",
+        "restorePointId": "rp-1",
+        "diskSettings": settings,
+        "powerOnVmAfterRestore": False,
+    }
+    assert "powerOnVmAfterRestore" not in other_target
+    fingerprint = request_fingerprint(body, "RestoreVmDisks")
+    assert request_fingerprint(powered, "RestoreVmDisks") == fingerprint
+    assert request_fingerprint(other_target, "RestoreVmDisks") != fingerprint
 
 
 # --- Request body and fingerprint ---------------------------------------------------------------
@@ -385,6 +500,41 @@ def test_match_ignores_other_fingerprints():
     ]
 
     assert find_session_match(rows, FINGERPRINT) == (None, None)
+
+
+def test_restore_result_without_match(client):
+    result = restore_result(client, None, None, FINGERPRINT, {"restorePointId": "rp-1"})
+
+    assert result == {
+        "changed": True,
+        "attached": False,
+        "match": None,
+        "fingerprint": FINGERPRINT,
+        "request": {"restorePointId": "rp-1"},
+    }
+
+
+def test_restore_result_reads_matched_session(api, client):
+    api.get(API + "/sessions/sess-1", json=session("Finished", "Success", 100))
+    matched = row("sess-1", "Finished", "Success", "2026-11-01T10:00:00Z")
+
+    result = restore_result(client, MATCH_FINISHED, matched, FINGERPRINT, {})
+
+    assert result["changed"] is False
+    assert result["attached"] is False
+    assert result["session_id"] == "sess-1"
+    assert result["session"]["progress_percent"] == 100
+
+
+def test_restore_result_attaches_running(api, client):
+    api.get(API + "/sessions/sess-1", json=session("Running"))
+    running = row("sess-1", "Running", "None", "2026-11-01T10:00:00Z")
+
+    result = restore_result(client, MATCH_RUNNING, running, FINGERPRINT, {})
+
+    assert result["changed"] is True
+    assert result["attached"] is True
+    assert result["session"]["state"] == "Running"
 
 
 @pytest.fixture
