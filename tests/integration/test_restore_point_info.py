@@ -258,3 +258,13 @@ def test_vm_without_points_lists_none(run_playbook, connection, direct_api):
     assert run.returncode == 0, run.stdout
     assert run.result("info")["restore_points"] == []
     assert run.result("info")["vm"]["protected"] is False
+
+
+def test_action_group_sets_connection(run_playbook, connection, direct_api):
+    vm = vm_named(direct_api, "PROD-AHV-01", "app-db-01")
+    defaults = {"group/veeam_ahv.backup.veeam_ahv": connection}
+
+    run = run_playbook([info({"vm_name": "app-db-01", "latest": True}, module_defaults=defaults)])
+
+    assert run.returncode == 0, run.stdout
+    assert ids(run.result("info")["restore_points"]) == [api_points(direct_api, vm["id"])[0]["id"]]
