@@ -170,6 +170,7 @@ cache_plugin: ansible.builtin.jsonfile
 cache_connection: ~/.cache/veeam_ahv_inventory
 """
 
+import os
 import time
 
 from ansible.errors import AnsibleError
@@ -177,11 +178,13 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 from ansible.utils.unsafe_proxy import wrap_var
 
 from ansible_collections.veeam_ahv.backup.plugins.module_utils.client import (
+    DEFAULT_TIMEOUT,
     HAS_REQUESTS,
     ApiClient,
 )
 from ansible_collections.veeam_ahv.backup.plugins.module_utils.errors import VeeamAhvError
 from ansible_collections.veeam_ahv.backup.plugins.module_utils.module import (
+    ENVIRONMENT_VARIABLES,
     check_credentials,
 )
 from ansible_collections.veeam_ahv.backup.plugins.plugin_utils.inventory_fetch import (
@@ -208,6 +211,8 @@ CONNECTION_OPTIONS = (
     "timeout",
     "api_version",
 )
+# Defaults of the connection options, as in the connection doc fragment.
+CONNECTION_DEFAULTS = {"validate_certs": True, "timeout": DEFAULT_TIMEOUT, "api_version": "v7"}
 # String options that may hold a template such as a lookup, rendered before use.
 TEMPLATED_OPTIONS = ("url", "username", "password", "access_token", "ca_path", "api_version")
 
@@ -255,8 +260,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
-        self._read_config_data(path)
-        connection = self._connection_options()
+        config = self._read_config_data(path)
+        connection = self._connection_options(config)
         self._check_numbers()
 
         data = self._source_data(path, cache, connection)
@@ -264,9 +269,20 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     # --- Options ------------------------------------------------------------------------------
 
-    def _connection_options(self) -> dict:
-        """Return the connection options with templates rendered."""
+    def _connection_options(self, config: dict) -> dict:
+        """Return the connection options with templates rendered.
+
+        An empty ``VEEAM_AHV_*`` variable counts as unset, which is what an AWX
+        credential without a CA certificate injects. Ansible's option parser would
+        otherwise turn an empty VEEAM_AHV_VALIDATE_CERTS into false and an empty
+        VEEAM_AHV_CA_PATH into the current folder. It rejects an empty
+        VEEAM_AHV_TIMEOUT itself, before this runs.
+        """
         options = {name: self.get_option(name) for name in CONNECTION_OPTIONS}
+        for name in CONNECTION_OPTIONS:
+            value = os.environ.get(ENVIRONMENT_VARIABLES[name])
+            if name not in config and value is not None and not value.strip():
+                options[name] = CONNECTION_DEFAULTS.get(name)
         for name in TEMPLATED_OPTIONS:
             value = options[name]
             if value is None:

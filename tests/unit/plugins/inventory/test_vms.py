@@ -407,6 +407,28 @@ def test_options_from_environment_only(run_plugin, recorded_clients, monkeypatch
     assert first["access_token"] is None
 
 
+def test_empty_environment_variables_unset(run_plugin, recorded_clients, monkeypatch):
+    # An AWX credential without a CA certificate or TLS choice injects empty values.
+    monkeypatch.setenv("VEEAM_AHV_CA_PATH", "")
+    monkeypatch.setenv("VEEAM_AHV_VALIDATE_CERTS", "")
+    monkeypatch.setenv("VEEAM_AHV_ACCESS_TOKEN", "")
+
+    run_plugin()
+
+    first = recorded_clients[0]
+    assert first["ca_path"] is None
+    assert first["validate_certs"] is True
+    assert first["access_token"] is None
+
+
+def test_source_option_wins_over_environment(run_plugin, recorded_clients, monkeypatch):
+    monkeypatch.setenv("VEEAM_AHV_VALIDATE_CERTS", "")
+
+    run_plugin({"validate_certs": False})
+
+    assert recorded_clients[0]["validate_certs"] is False
+
+
 def test_access_token_from_environment(run_plugin, recorded_clients, monkeypatch):
     monkeypatch.setenv("VEEAM_AHV_ACCESS_TOKEN", "env-token")
 
