@@ -9,6 +9,9 @@ fields that decide what is restored and where. The module appends it to the
 reason into the restore session, so a later run finds the session of the same
 restore in ``GET /sessions`` and attaches to it or reports it instead of
 starting a second restore.
+
+NOTE: the schema of ``GET /sessions`` items has a ``reason`` field, but only
+the test emulator has shown that it returns the reason sent with a restore.
 """
 
 from __future__ import annotations
