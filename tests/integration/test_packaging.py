@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -84,3 +85,30 @@ def test_version_matches_galaxy():
     version_file = (REPO / "plugins" / "module_utils" / "version.py").read_text()
 
     assert f'COLLECTION_VERSION = "{galaxy["version"]}"' in version_file
+
+
+MODULES = sorted(path.stem for path in (REPO / "plugins" / "modules").glob("*.py"))
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_ansible_doc_complete(module):
+    ansible_doc = Path(sys.executable).with_name("ansible-doc")
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS_PATH))
+    completed = subprocess.run(
+        [str(ansible_doc), "-j", f"veeam_ahv.backup.{module}"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    entry = json.loads(completed.stdout)[f"veeam_ahv.backup.{module}"]
+
+    doc = entry["doc"]
+    assert doc["short_description"]
+    assert doc["description"]
+    for name in ("url", "username", "password", "access_token", "ca_path", "validate_certs"):
+        assert name in doc["options"], f"{module} lacks the connection option {name}"
+    for name, option in doc["options"].items():
+        assert option.get("description"), f"{module} option {name} has no description"
+    assert f"veeam_ahv.backup.{module}" in entry["examples"]
+    assert entry["return"], f"{module} documents no return values"
