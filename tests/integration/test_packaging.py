@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -35,7 +36,17 @@ def artifact_members(tmp_path_factory) -> list:
 
 @pytest.mark.parametrize(
     "excluded",
-    ["tests", ".ci", "bench", ".venv", ".build", ".git", "Makefile", "pyproject.toml"],
+    [
+        "tests",
+        ".ci",
+        "bench",
+        ".venv",
+        ".build",
+        ".git",
+        "Makefile",
+        "pyproject.toml",
+        "execution-environment",
+    ],
 )
 def test_artifact_leaves_out(artifact_members, excluded):
     leaked = [name for name in artifact_members if name.split("/")[0] == excluded]
@@ -112,3 +123,30 @@ def test_ansible_doc_complete(module):
         assert option.get("description"), f"{module} option {name} has no description"
     assert f"veeam_ahv.backup.{module}" in entry["examples"]
     assert entry["return"], f"{module} documents no return values"
+
+
+def test_execution_environment_definition(tmp_path):
+    """ansible-builder accepts the EE definition and puts the collection in the context."""
+    for name in ("execution-environment.yml", "requirements.yml"):
+        shutil.copy(REPO / "execution-environment" / name, tmp_path / name)
+    galaxy = Path(sys.executable).with_name("ansible-galaxy")
+    subprocess.run(
+        [str(galaxy), "collection", "build", "--output-path", str(tmp_path), str(COLLECTION)],
+        check=True,
+        capture_output=True,
+    )
+    builder = Path(sys.executable).with_name("ansible-builder")
+
+    subprocess.run(
+        [str(builder), "create", "-f", "execution-environment.yml", "--context", "context"],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+    )
+
+    context = tmp_path / "context"
+    build_file = next(context.glob("*file"))
+    assert (context / "_build" / "collections" / "veeam_ahv-backup-0.1.0.tar.gz").exists()
+    assert "ansible-galaxy collection install" in build_file.read_text()
+    requirements = (context / "_build" / "requirements.yml").read_text()
+    assert "/build/collections/veeam_ahv-backup-0.1.0.tar.gz" in requirements
