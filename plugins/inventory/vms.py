@@ -228,7 +228,7 @@ MAX_LISTED = 5
 # ansible-core 2.19 and later trust only tagged strings as templates, so wrap_var
 # returns a plain str unchanged there. Skipping the call for plain str then gives
 # the same result at about a third of the cost on VM records.
-_WRAP_KEEPS_PLAIN_STR = type(wrap_var("probe")) is str
+_WRAP_KEEPS_PLAIN_STR = wrap_var("probe").__class__ is str
 
 
 def make_unsafe(value):
@@ -237,7 +237,8 @@ def make_unsafe(value):
         return {make_unsafe(key): make_unsafe(item) for key, item in value.items()}
     if isinstance(value, list):
         return [make_unsafe(item) for item in value]
-    if _WRAP_KEEPS_PLAIN_STR and type(value) is str:
+    # Exactly str: a subclass may be a tagged, trusted string or an unsafe one.
+    if _WRAP_KEEPS_PLAIN_STR and value.__class__ is str:
         return value
     return wrap_var(value)
 
