@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -108,6 +109,37 @@ def test_several_collections_kept_apart():
 
     assert outcomes[("a",)] == numbered(120, "a")
     assert outcomes["b"] == numbered(7, "b")
+
+
+class SlowServer(FakeServer):
+    """Holds each request for a moment and records how many run at the same time."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.in_flight = 0
+        self.max_in_flight = 0
+
+    def page(self, path, offset, limit):
+        with self.lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        time.sleep(0.01)
+        with self.lock:
+            self.in_flight -= 1
+        return super().page(path, offset, limit)
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_requests_in_flight_bounded(workers):
+    server = SlowServer({"/a": numbered(100, "a"), "/b": numbered(40, "b")}, cap=10)
+
+    outcomes, _client = read(server, {"a": "/a", "b": "/b"}, workers=workers)
+
+    assert outcomes["a"] == numbered(100, "a")
+    assert outcomes["b"] == numbered(40, "b")
+    assert server.max_in_flight <= workers
+    assert server.max_in_flight > 1 or workers == 1
+    assert len(server.requests) == 14
 
 
 def test_bare_array_read_once():
