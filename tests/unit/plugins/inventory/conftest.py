@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from inventory_fixtures import PluginRun
+
+from ansible_collections.veeam_ahv.backup.tests.unit.plugins.inventory.inventory_fixtures import (
+    PluginRun,
+)
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import copy
 import itertools
 
 import pytest
-from inventory_fixtures import CLUSTER_A, make_vm, protected_row
 
 from ansible_collections.veeam_ahv.backup.plugins.plugin_utils.inventory_hosts import (
     default_group_names,
@@ -18,6 +17,11 @@ from ansible_collections.veeam_ahv.backup.plugins.plugin_utils.inventory_hosts i
     sort_key,
     unique_hostnames,
     vm_facts,
+)
+from ansible_collections.veeam_ahv.backup.tests.unit.plugins.inventory.inventory_fixtures import (
+    CLUSTER_A,
+    make_vm,
+    protected_row,
 )
 
 

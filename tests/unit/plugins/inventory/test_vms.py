@@ -8,16 +8,16 @@ import sys
 import pytest
 from ansible.errors import AnsibleError
 from ansible.template import Templar
-from inventory_fixtures import (
+
+from ansible_collections.veeam_ahv.backup.plugins.plugin_utils.inventory_fetch import (
+    ClusterFailure,
+)
+from ansible_collections.veeam_ahv.backup.tests.unit.plugins.inventory.inventory_fixtures import (
     CLUSTER_A,
     CLUSTER_B,
     URL,
     group_hosts,
     host_vars,
-)
-
-from ansible_collections.veeam_ahv.backup.plugins.plugin_utils.inventory_fetch import (
-    ClusterFailure,
 )
 
 WEB_A = "web_a1111111"
