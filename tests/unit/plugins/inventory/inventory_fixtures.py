@@ -9,21 +9,8 @@ from pathlib import Path
 import yaml
 from ansible.inventory.data import InventoryData
 from ansible.parsing.dataloader import DataLoader
-from ansible.plugins.loader import init_plugin_loader, inventory_loader
-
-
-def collections_path() -> str:
-    """Return the folder that holds ``ansible_collections`` for this copy of the collection."""
-    for parent in Path(__file__).resolve().parents:
-        if parent.name == "ansible_collections":
-            return str(parent.parent)
-    raise RuntimeError("The tests must run from a copy under .../ansible_collections/veeam_ahv.")
-
-
-# The collection loader must be in place before anything under ansible_collections is
-# imported, or the plugin loader cannot read the collection's metadata. Under
-# ansible-test units it is in place already, and this call keeps it.
-init_plugin_loader([collections_path()])
+from ansible.plugins.loader import inventory_loader
+from ansible.utils.collection_loader import AnsibleCollectionConfig
 
 from ansible_collections.veeam_ahv.backup.plugins.plugin_utils.inventory_fetch import (
     SOURCE_DATA_FORMAT,
@@ -140,7 +127,8 @@ class PluginRun:
 
     def plugin(self):
         plugin = inventory_loader.get(PLUGIN)
-        assert plugin is not None, f"{PLUGIN} was not found under {collections_path()}"
+        searched = AnsibleCollectionConfig.collection_paths
+        assert plugin is not None, f"{PLUGIN} was not found under {searched}"
         module = sys.modules[type(plugin).__module__]
         self.monkeypatch.setattr(module, "fetch_source_data", self.fake_fetch)
         self.monkeypatch.setattr(plugin.display, "warning", self.warnings)
