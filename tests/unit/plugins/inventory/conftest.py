@@ -10,7 +10,7 @@ from ansible.utils.collection_loader import AnsibleCollectionConfig
 
 
 def collections_path() -> str:
-    """Return the folder that holds ``ansible_collections`` for this copy of the collection."""
+    """Return the folder that contains ``ansible_collections`` for this copy of the collection."""
     for parent in Path(__file__).resolve().parents:
         if parent.name == "ansible_collections":
             return str(parent.parent)

@@ -155,7 +155,7 @@ def test_unique_hostnames_same_id_prefix():
 
 
 def test_unique_hostnames_suffix_taken_by_real_name():
-    # A VM really named "web_aaaaaaaa" keeps its name; the duplicate takes the full id.
+    # A VM really named "web_aaaaaaaa" keeps its name, so the duplicate takes the full id.
     pairs = [("aaaaaaaa-1111", "web"), ("bbbbbbbb-2222", "web"), ("cccc", "web_aaaaaaaa")]
 
     names, _duplicates = unique_hostnames(pairs)
