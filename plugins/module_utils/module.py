@@ -5,7 +5,10 @@
 
 from __future__ import annotations
 
-from ansible.module_utils.basic import env_fallback, missing_required_lib
+import os
+
+from ansible.module_utils.basic import missing_required_lib
+from ansible.module_utils.common.parameters import AnsibleFallbackNotFound
 
 from ansible_collections.veeam_ahv.backup.plugins.module_utils.client import (
     DEFAULT_TIMEOUT,
@@ -42,8 +45,23 @@ class ModuleFailure(VeeamAhvError):
         return dict(self.result)
 
 
+def nonempty_env_fallback(*names):
+    """Return the first of the environment variables that is set and not empty.
+
+    An AWX credential type injects every field of the credential, so an unused
+    field arrives as an empty variable. Treating it as unset keeps an empty
+    VEEAM_AHV_VALIDATE_CERTS from failing the bool check and an empty
+    VEEAM_AHV_PASSWORD from counting as a password.
+    """
+    for name in names:
+        value = os.environ.get(name)
+        if value:
+            return value
+    raise AnsibleFallbackNotFound
+
+
 def _env(option: str) -> tuple:
-    return (env_fallback, [ENVIRONMENT_VARIABLES[option]])
+    return (nonempty_env_fallback, [ENVIRONMENT_VARIABLES[option]])
 
 
 def connection_argument_spec() -> dict:

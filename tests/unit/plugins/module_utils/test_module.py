@@ -125,3 +125,19 @@ def test_client_from_params():
     assert client.base_url == "https://vbahv.example.test"
     assert client.verify is False
     assert client.timeout == 9.0
+
+
+def test_empty_environment_variables_are_unset(clean_env):
+    for name in ENVIRONMENT_VARIABLES.values():
+        clean_env.setenv(name, "")
+    clean_env.setenv("VEEAM_AHV_URL", "https://vbahv.example.test")
+    clean_env.setenv("VEEAM_AHV_ACCESS_TOKEN", "tok")
+
+    params = validate({})
+
+    assert params["validate_certs"] is True
+    assert params["password"] is None
+    assert params["username"] is None
+    assert params["ca_path"] is None
+    assert params["timeout"] == 60
+    check_credentials(params)
