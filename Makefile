@@ -26,7 +26,7 @@ lint: venv
 	$(BIN)/ruff check .
 
 sanity: venv
-	BUILD_DIR=$(abspath $(BUILD)) $(TOOLS)/ansible-test $(VENV) sanity --local --requirements --color no
+	BUILD_DIR=$(abspath $(BUILD)) $(TOOLS)/ansible-test $(VENV) sanity --venv --requirements --color no
 
 # Each Python from 3.9 to 3.13 that is installed gets its own virtual
 # environment, so module_utils code is tested on every Python a managed

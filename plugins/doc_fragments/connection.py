@@ -11,9 +11,11 @@ class ModuleDocFragment:
 options:
   url:
     description:
-      - Address of the Veeam Plug-in for Nutanix AHV backup appliance, as scheme, host and
+      - Address of the Veeam Plug-in for Nutanix AHV backup appliance, as C(https://), host and
         optional port, for example V(https://vbahv.example.com).
       - Do not add a path. The collection adds C(/api/<api_version>) itself.
+      - C(http://) is rejected, because the API is served over HTTPS only and the login
+        would send the password in clear text.
       - If not set, the value of the E(VEEAM_AHV_URL) environment variable is used.
     type: str
     required: true
@@ -43,6 +45,7 @@ options:
       - Whether to validate the appliance's TLS certificate.
       - Set to V(false) only for a lab appliance with a self-signed certificate; prefer
         O(ca_path).
+      - V(false) turns validation off even when O(ca_path) is set.
       - If not set, the value of the E(VEEAM_AHV_VALIDATE_CERTS) environment variable is used.
     type: bool
     default: true
@@ -70,10 +73,10 @@ options:
     choices: [v7]
 notes:
   - Requests that get HTTP 429, 502, 503 or 504, or lose their connection, are retried up to
-    5 times with exponential backoff and jitter, honouring C(Retry-After). Only GET, PUT and
-    DELETE requests are retried. A POST, which starts a restore, a rescan or a job, is sent
-    again only when the connection could not be opened or the server answered 401 to an
-    expired token, because in both cases the server did not act on it.
+    5 times with exponential backoff and jitter, honouring C(Retry-After). GET, PUT and DELETE
+    requests and the login request are retried. A POST that starts a restore, a rescan or a
+    job is sent again only when the connection could not be opened or the server answered
+    401 to an expired token, because in both cases the server did not act on it.
   - Proxies are taken from the E(HTTPS_PROXY), E(HTTP_PROXY) and E(NO_PROXY) environment
     variables.
 requirements:

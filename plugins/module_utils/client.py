@@ -59,8 +59,6 @@ DEFAULT_PAGE_SIZE = 500
 
 USER_AGENT = f"veeam_ahv.backup/{COLLECTION_VERSION} (Ansible collection)"
 
-_URL = re.compile(r"^(https?)://(\[[0-9A-Fa-f:.]+\]|[^/:?#\s]+)(:\d{1,5})?/?$")
-
 TLS_HINT = (
     "Set ca_path to the CA certificate that signed the appliance's certificate, "
     "or set validate_certs to false for an appliance with a self-signed certificate."
@@ -72,30 +70,47 @@ NOT_JSON_HINT = (
 
 
 def validate_url(url) -> str:
-    """Return the base URL (scheme, host and port) without a trailing slash.
+    """Return the base URL, ``https://host[:port]``, without a trailing slash.
 
-    Raises ``VeeamAhvError`` naming the option when the URL has a path or no scheme.
+    Raises ``VeeamAhvError`` naming the problem and the fix. The message never
+    repeats a URL that contains credentials.
     """
     text = (url or "").strip()
-    if _URL.match(text):
-        return text.rstrip("/")
     if not text:
         raise VeeamAhvError("The url option is empty: set it to https://<appliance address>.")
     parts = urlsplit(text)
-    if parts.scheme not in ("http", "https"):
+    if "@" in parts.netloc:
         raise VeeamAhvError(
-            f"url '{text}' has no http:// or https:// scheme: use https://{text.rstrip('/')}."
+            "url must not contain a user name or password: remove them from url and set the "
+            "username and password options instead."
         )
-    if parts.path.strip("/"):
+    scheme = parts.scheme.lower()
+    if scheme == "http":
+        raise VeeamAhvError(
+            f"url '{text}' uses http://, but the plug-in's REST API is served over HTTPS "
+            "only: use https:// instead."
+        )
+    if scheme != "https" or not parts.netloc:
+        raise VeeamAhvError(
+            f"url '{text}' does not start with https://: set it to https:// followed by the "
+            "appliance's host name or address, for example https://vbahv.example.com."
+        )
+    if parts.path.strip("/") or parts.query or parts.fragment:
         raise VeeamAhvError(
             f"url '{text}' contains the path '{parts.path}': set url to the scheme, host and "
             "optional port only, such as https://vbahv.example.com. The collection adds "
             "/api/<api_version> itself."
         )
-    raise VeeamAhvError(
-        f"url '{text}' is not valid: use https://<host>[:<port>], for example "
-        "https://vbahv.example.com:443."
-    )
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0 or not parts.hostname:
+        raise VeeamAhvError(
+            f"url '{text}' has an invalid host or port: use https://<host>[:<port>] with a "
+            "port from 1 to 65535, for example https://vbahv.example.com:443."
+        )
+    return f"https://{parts.netloc}"
 
 
 def api_path(*segments) -> str:
@@ -139,7 +154,7 @@ class ApiClient:
         if not HAS_REQUESTS:
             raise VeeamAhvError("The Python library 'requests' is required but not installed.")
         self.base_url = validate_url(url)
-        if ca_path and not os.path.exists(ca_path):
+        if validate_certs and ca_path and not os.path.exists(ca_path):
             raise VeeamAhvError(
                 f"ca_path '{ca_path}' does not exist: set it to the PEM file of the CA that "
                 "signed the appliance's certificate."
@@ -150,7 +165,11 @@ class ApiClient:
         self.retry_policy = retry_policy or RetryPolicy()
         # Passed with every request: an explicit verify argument is the only
         # setting that REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE cannot override.
-        self.verify = ca_path if ca_path else bool(validate_certs)
+        # validate_certs=false turns validation off even when ca_path is set.
+        if not validate_certs:
+            self.verify = False
+        else:
+            self.verify = ca_path or True
         self.session = session or requests.Session()
         self.session.auth = _NoAuth()
         self.session.headers["User-Agent"] = USER_AGENT
@@ -289,7 +308,7 @@ class ApiClient:
             except RequestException as error:
                 sent = _request_reached_server(error)
                 if not self.retry_policy.retries_connection_error(idempotent, sent, attempt):
-                    raise self._connection_error(method, url, error, attempt) from None
+                    raise self._connection_error(method, url, error, attempt, idempotent) from None
                 self._wait_before_retry(method, url, attempt, _describe_error(error), None)
                 attempt += 1
                 continue
@@ -312,7 +331,10 @@ class ApiClient:
             return False
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
         # A server that asks for a very long pause gets an error instead of a hung task.
-        return retry_after is None or retry_after <= self.retry_policy.max_retry_after
+        if retry_after is not None and retry_after > self.retry_policy.max_retry_after:
+            response.retry_after_too_long = retry_after
+            return False
+        return True
 
     def _send_once(self, method, url, params, json_body, form, headers):
         self.request_count += 1
@@ -346,8 +368,14 @@ class ApiClient:
         )
         self._sleep(delay)
 
-    def _connection_error(self, method, url, error, attempt) -> ApiConnectionError:
-        if isinstance(error, requests.exceptions.Timeout):
+    def _connection_error(self, method, url, error, attempt, idempotent) -> ApiConnectionError:
+        sent = _request_reached_server(error)
+        if sent and not idempotent:
+            hint = (
+                "The appliance may have received this request and acted on it before the "
+                "connection failed: check its sessions before sending it again by hand."
+            )
+        elif isinstance(error, requests.exceptions.Timeout):
             hint = (
                 f"No response within {self.timeout:g} s: check that the appliance is up, "
                 "or raise the timeout option."
@@ -355,7 +383,12 @@ class ApiClient:
         else:
             hint = "Check url and that the appliance is reachable from this host."
         return ApiConnectionError(
-            method, _display_url(url), _describe_error(error), hint=hint, retries=attempt
+            method,
+            _display_url(url),
+            _describe_error(error),
+            hint=hint,
+            retries=attempt,
+            request_sent=sent,
         )
 
     def _parse(self, response, method, url, retries):
@@ -375,7 +408,15 @@ class ApiClient:
                     hint=NOT_JSON_HINT,
                     retries=retries,
                 ) from None
-        raise _error_from_response(response, method, _display_url(url), retries)
+        error = _error_from_response(response, method, _display_url(url), retries)
+        too_long = getattr(response, "retry_after_too_long", None)
+        if too_long is not None:
+            error.hint = (
+                f"The appliance asked to wait {too_long:.0f} s before a retry (Retry-After), "
+                f"longer than the {self.retry_policy.max_retry_after:.0f} s the collection "
+                "waits: run the task again later."
+            )
+        raise error
 
 
 def _error_from_response(response, method, url, retries) -> ApiError:
@@ -434,6 +475,11 @@ def _status_hint(status: int, html: bool) -> str:
         return "The user lacks the permission for this operation on the appliance."
     if status in (429, 502, 503, 504):
         return "The appliance is busy or restarting: run the task again later."
+    if status >= 500:
+        return (
+            "The appliance failed while handling the request: its logs have the details. "
+            "Run the task again, and contact Veeam support if the error persists."
+        )
     return ""
 
 

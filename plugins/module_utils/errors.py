@@ -12,7 +12,27 @@ BODY_EXCERPT_LENGTH = 200
 
 
 class VeeamAhvError(Exception):
-    """Base class of every error the collection raises; the message is safe to show."""
+    """Base class of every error the collection raises; the message is safe to show.
+
+    Code that catches an error after it changed something on the appliance adds
+    that fact with ``add_context``, so the failure says what was already done.
+    """
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.notes: list = []
+        self.context_result: dict = {}
+
+    def add_context(self, note: str = "", **result) -> VeeamAhvError:
+        """Add a sentence for the message and keys for the task result; return self."""
+        if note:
+            self.notes.append(note)
+        self.context_result.update(result)
+        return self
+
+    def full_message(self) -> str:
+        """Return the message followed by the notes added with ``add_context``."""
+        return " ".join([str(self), *self.notes])
 
     def to_result(self) -> dict:
         """Return extra keys for an Ansible failure result."""
@@ -22,8 +42,17 @@ class VeeamAhvError(Exception):
 class ApiConnectionError(VeeamAhvError):
     """A request that got no HTTP response: refused, reset, timed out or TLS failure."""
 
-    def __init__(self, method: str, url: str, reason: str, hint: str = "", retries: int = 0):
+    def __init__(
+        self,
+        method: str,
+        url: str,
+        reason: str,
+        hint: str = "",
+        retries: int = 0,
+        request_sent: bool = True,
+    ):
         self.method = method
+        self.request_sent = request_sent
         self.url = url
         self.reason = reason
         self.hint = hint
@@ -71,7 +100,10 @@ class ApiError(VeeamAhvError):
         super().__init__(method, url, status)
 
     def __str__(self) -> str:
-        message = f"{self.method} {self.url} failed with HTTP {self.status}"
+        if 200 <= self.status < 300:
+            message = f"{self.method} {self.url} returned HTTP {self.status}"
+        else:
+            message = f"{self.method} {self.url} failed with HTTP {self.status}"
         if self.reason:
             message += f" {self.reason}"
         explanation = self.server_message()
@@ -90,7 +122,7 @@ class ApiError(VeeamAhvError):
         if len(parts) == 2 and parts[1].startswith(parts[0]):
             parts = parts[1:]
         text = " - ".join(parts)
-        field_errors = _format_field_errors(self.errors)
+        field_errors = _format_field_errors(self.errors, already_said=text)
         if field_errors:
             text = f"{text} ({field_errors})" if text else field_errors
         if not text and self.body_excerpt:
@@ -122,14 +154,19 @@ class PagingError(VeeamAhvError):
     """A paged collection that ended before the item count the server reported."""
 
 
-def _format_field_errors(errors: dict) -> str:
-    """Format an ASP.NET-style ``errors`` object as ``field: message; field: message``."""
+def _format_field_errors(errors: dict, already_said: str = "") -> str:
+    """Format an ASP.NET-style ``errors`` object as ``field: message; field: message``.
+
+    Messages that ``already_said`` (the title and detail) contains are left out.
+    """
     parts = []
     for field, messages in sorted(errors.items()):
-        if isinstance(messages, list):
-            text = ", ".join(str(message) for message in messages)
-        else:
-            text = str(messages)
+        if not isinstance(messages, list):
+            messages = [messages]
+        new = [str(message) for message in messages if str(message) not in already_said]
+        if not new:
+            continue
+        text = ", ".join(new)
         parts.append(f"{field}: {text}" if field else text)
     return "; ".join(parts)
 

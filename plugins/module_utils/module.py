@@ -5,7 +5,9 @@
 
 from __future__ import annotations
 
+import math
 import os
+import traceback
 
 from ansible.module_utils.basic import missing_required_lib
 from ansible.module_utils.common.parameters import AnsibleFallbackNotFound
@@ -19,6 +21,13 @@ from ansible_collections.veeam_ahv.backup.plugins.module_utils.client import (
 from ansible_collections.veeam_ahv.backup.plugins.module_utils.errors import VeeamAhvError
 
 SUPPORTED_API_VERSIONS = ("v7",)
+
+# Longest duration any option accepts: a week, far beyond any restore, and small
+# enough that deadlines computed from it stay finite.
+MAX_SECONDS = 7 * 24 * 3600.0
+
+# Longest first poll interval; the interval grows to 30 seconds anyway.
+MAX_POLL_SECONDS = 3600.0
 
 # Environment variables read for each connection option, shared with the
 # inventory plugin so that one AWX credential type serves both.
@@ -106,9 +115,24 @@ def check_credentials(params: dict) -> None:
             "No credentials: set username and password (or VEEAM_AHV_USERNAME and "
             "VEEAM_AHV_PASSWORD), or access_token (or VEEAM_AHV_ACCESS_TOKEN)."
         )
-    timeout = params.get("timeout")
-    if timeout is not None and timeout <= 0:
-        raise VeeamAhvError(f"timeout must be a positive number of seconds, got {timeout:g}.")
+    check_seconds("timeout", params.get("timeout"))
+
+
+def check_seconds(option: str, value, maximum: float = MAX_SECONDS) -> None:
+    """Raise ``VeeamAhvError`` unless ``value`` is a finite duration in (0, maximum]."""
+    if value is None:
+        return
+    if not math.isfinite(value) or value <= 0 or value > maximum:
+        raise VeeamAhvError(
+            f"{option} must be a number of seconds greater than 0 and at most {maximum:g}, "
+            f"got {value!r}."
+        )
+
+
+def check_wait_options(params: dict) -> None:
+    """Raise ``VeeamAhvError`` unless ``wait_timeout`` and ``poll_interval`` are usable."""
+    check_seconds("wait_timeout", params.get("wait_timeout"))
+    check_seconds("poll_interval", params.get("poll_interval"), maximum=MAX_POLL_SECONDS)
 
 
 def client_from_params(params: dict, log=None, **client_options) -> ApiClient:
@@ -132,8 +156,10 @@ def run_module(module, action, **client_options) -> None:
     """Run ``action(module, client)`` and exit the module with its result.
 
     ``action`` returns the result dict. Every ``VeeamAhvError`` becomes a
-    ``fail_json`` whose message says what failed and what to do. The client
-    logs out its token before the module exits, whatever the outcome.
+    ``fail_json`` whose message says what failed and what to do, with the
+    context the action added to it. Any other exception also fails the task
+    with a message rather than a bare traceback. The client logs out its
+    token before the module exits, whatever the outcome.
     """
     if not HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
@@ -141,21 +167,39 @@ def run_module(module, action, **client_options) -> None:
     client = None
     result = None
     failure = None
+    unexpected = None
+    unexpected_traceback = None
     try:
         client = client_from_params(module.params, log=module.debug, **client_options)
         result = action(module, client)
     except VeeamAhvError as error:
         failure = error
+    except Exception as error:  # noqa: BLE001 - the token must still be logged out
+        unexpected = error
+        unexpected_traceback = traceback.format_exc()
+    finally:
+        if client is not None:
+            close_client(module, client)
 
-    if client is not None:
-        for warning in client.close():
-            module.warn(warning)
-        if client.retry_count:
-            module.warn(
-                f"{client.retry_count} request(s) were retried after a busy response or "
-                "a connection error; see the debug log for details."
-            )
-
+    if unexpected is not None:
+        module.fail_json(
+            msg=f"Unexpected error in the module: {type(unexpected).__name__}: {unexpected}. "
+            "Please report it with the task that triggered it.",
+            exception=unexpected_traceback,
+        )
     if failure is not None:
-        module.fail_json(msg=str(failure), **failure.to_result())
+        failure_result = failure.to_result()
+        failure_result.update(failure.context_result)
+        module.fail_json(msg=failure.full_message(), **failure_result)
     module.exit_json(**result)
+
+
+def close_client(module, client) -> None:
+    """Log out the client's token and warn about retries and a failed logout."""
+    for warning in client.close():
+        module.warn(warning)
+    if client.retry_count:
+        module.warn(
+            f"{client.retry_count} request(s) were retried after a busy response or "
+            "a connection error; see the debug log for details."
+        )

@@ -23,6 +23,10 @@ import re
 from ansible_collections.veeam_ahv.backup.plugins.module_utils.client import (
     encode_json_parameter,
 )
+from ansible_collections.veeam_ahv.backup.plugins.module_utils.errors import (
+    ApiConnectionError,
+    VeeamAhvError,
+)
 from ansible_collections.veeam_ahv.backup.plugins.module_utils.module import ModuleFailure
 from ansible_collections.veeam_ahv.backup.plugins.module_utils.sessions import (
     ACTIVE_STATES,
@@ -31,6 +35,9 @@ from ansible_collections.veeam_ahv.backup.plugins.module_utils.sessions import (
     get_session,
     summarize_session,
 )
+
+# The API types a disk's bus index as int32.
+MAX_DISK_INDEX = 2**31 - 1
 
 # Request fields that decide which data is restored and where it lands. The
 # reason and the power and network switches after the restore are left out,
@@ -229,6 +236,11 @@ def resolve_disk_settings(
             )
         bus_type = entry.get("bus_type") or disk.get("busType")
         index = disk.get("index") if entry.get("index") is None else entry["index"]
+        if entry.get("index") is not None and not 0 <= index <= MAX_DISK_INDEX:
+            raise ModuleFailure(
+                f"disks[{position}].index is {index}: use a bus index from 0 to "
+                f"{MAX_DISK_INDEX}, or leave it out to keep the disk's index."
+            )
         slot = (bus_type, index)
         if slot in settings:
             raise ModuleFailure(
@@ -459,14 +471,52 @@ def run_restore(module, client, path: str, result: dict, activity: str) -> dict:
     if module.check_mode or match in (MATCH_FINISHED, MATCH_TARGET_VM):
         return result
     if match is None:
-        result["session_id"] = start_restore(client, path, result["request"])
+        result["session_id"] = send_restore(client, path, result["request"])
     if not params["wait"]:
         return result
-    session = wait_for_session(
-        client, result["session_id"], params["wait_timeout"], params["poll_interval"], activity
-    )
-    result["session"] = check_session_outcome(module, session, activity[:1].upper() + activity[1:])
+    try:
+        session = wait_for_session(
+            client, result["session_id"], params["wait_timeout"], params["poll_interval"], activity
+        )
+        result["session"] = check_session_outcome(
+            module, session, activity[:1].upper() + activity[1:]
+        )
+    except VeeamAhvError as error:
+        raise annotate_wait_failure(error, result) from None
     return result
+
+
+def send_restore(client, path: str, body: dict) -> str:
+    """Start the restore, saying in a failure whether it may have started anyway."""
+    try:
+        return start_restore(client, path, body)
+    except ApiConnectionError as error:
+        if error.request_sent:
+            error.add_context(
+                "Run the task again: it attaches to the restore if the appliance started it, "
+                "and starts one otherwise."
+            )
+        raise
+
+
+def annotate_wait_failure(error, result: dict):
+    """Add the session id and the request to a failure after the restore started.
+
+    A lost connection or an API error while polling does not stop the restore,
+    so the message says where to follow it. The failed task still does not
+    report ``changed``: a timeout or a failed restore must never read as done.
+    """
+    session_id = result.get("session_id")
+    if not isinstance(error, ModuleFailure):
+        error.add_context(
+            f"The restore session {session_id} was started and may still be running: follow "
+            "it with veeam_ahv.backup.session_info, or run the task again to attach to it."
+        )
+    return error.add_context(
+        session_id=session_id,
+        fingerprint=result.get("fingerprint"),
+        request=result.get("request"),
+    )
 
 
 def warn_if_corrupted(module, point: dict) -> None:
@@ -476,14 +526,6 @@ def warn_if_corrupted(module, point: dict) -> None:
             f"Restore point {point['id']} is marked as corrupted, so the restore will "
             "probably fail."
         )
-
-
-def check_wait_options(params: dict) -> None:
-    """Raise ``ModuleFailure`` unless wait_timeout and poll_interval are positive."""
-    if params["wait_timeout"] <= 0:
-        raise ModuleFailure(f"wait_timeout must be positive, got {params['wait_timeout']}.")
-    if params["poll_interval"] <= 0:
-        raise ModuleFailure(f"poll_interval must be positive, got {params['poll_interval']:g}.")
 
 
 # --- Diff -----------------------------------------------------------------------------------------

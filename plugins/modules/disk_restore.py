@@ -278,6 +278,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.veeam_ahv.backup.plugins.module_utils.module import (
     ModuleFailure,
     argument_spec,
+    check_wait_options,
     run_module,
 )
 from ansible_collections.veeam_ahv.backup.plugins.module_utils.resources import (
@@ -289,7 +290,6 @@ from ansible_collections.veeam_ahv.backup.plugins.module_utils.resources import 
 from ansible_collections.veeam_ahv.backup.plugins.module_utils.restore import (
     DISK_BUS_TYPES,
     build_disk_restore_request,
-    check_wait_options,
     disk_state,
     find_session_match,
     list_sessions_since,

@@ -114,6 +114,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.veeam_ahv.backup.plugins.module_utils.client import api_path
 from ansible_collections.veeam_ahv.backup.plugins.module_utils.errors import ApiError
 from ansible_collections.veeam_ahv.backup.plugins.module_utils.module import (
+    ModuleFailure,
     argument_spec,
     run_module,
 )
@@ -146,7 +147,9 @@ def delete_point(client, point_id: str, delete_from_server: bool):
 
 
 def ensure_absent(module, client) -> dict:
-    point_id = module.params["id"]
+    point_id = module.params["id"].strip()
+    if not point_id:
+        raise ModuleFailure("id is empty: set it to the id of the restore point to delete.")
     point = get_restore_point(client, point_id)
     result = {"changed": point is not None, "restore_point": point}
     if module._diff:

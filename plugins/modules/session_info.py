@@ -340,6 +340,10 @@ def gather(module, client) -> dict:
     params = module.params
     if params["max_results"] < 1:
         raise ModuleFailure(f"max_results must be at least 1, got {params['max_results']}.")
+    if params["id"] is not None and not params["id"].strip():
+        raise ModuleFailure(
+            "id is empty: set it to a session id, or leave it out to list recent sessions."
+        )
     if params["id"]:
         try:
             session = client.get(api_path("sessions", params["id"]))

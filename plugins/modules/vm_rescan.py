@@ -189,9 +189,11 @@ sessions:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.veeam_ahv.backup.plugins.module_utils.client import api_path
+from ansible_collections.veeam_ahv.backup.plugins.module_utils.errors import VeeamAhvError
 from ansible_collections.veeam_ahv.backup.plugins.module_utils.module import (
     ModuleFailure,
     argument_spec,
+    check_wait_options,
     run_module,
 )
 from ansible_collections.veeam_ahv.backup.plugins.module_utils.resources import (
@@ -251,12 +253,21 @@ def check_results(sessions: dict, entries: list, module) -> None:
             module.warn(f"Rescan of cluster '{entry['name']}': {warning}")
 
 
+def annotate_started_rescans(error, session_ids: list):
+    """Name the rescan sessions that started before a failure, in the message and result."""
+    if not session_ids:
+        return error
+    if not isinstance(error, ModuleFailure):
+        error.add_context(
+            f"Rescan session(s) {', '.join(session_ids)} were started before the failure and "
+            "may still be running."
+        )
+    return error.add_context(session_ids=session_ids)
+
+
 def rescan(module, client) -> dict:
     params = module.params
-    if params["wait_timeout"] <= 0:
-        raise ModuleFailure(f"wait_timeout must be positive, got {params['wait_timeout']}.")
-    if params["poll_interval"] <= 0:
-        raise ModuleFailure(f"poll_interval must be positive, got {params['poll_interval']:g}.")
+    check_wait_options(params)
 
     clusters = find_clusters(client, params["clusters"])
     entries = []
@@ -276,21 +287,24 @@ def rescan(module, client) -> dict:
         result["changed"] = bool(clusters)
         return result
 
-    for cluster, entry in zip(clusters, entries):
-        entry["session_id"] = start_rescan(client, cluster)
-        result["session_ids"].append(entry["session_id"])
+    try:
+        for cluster, entry in zip(clusters, entries):
+            entry["session_id"] = start_rescan(client, cluster)
+            result["session_ids"].append(entry["session_id"])
 
-    if not params["wait"]:
-        result["changed"] = bool(clusters)
-        return result
+        if not params["wait"]:
+            result["changed"] = bool(clusters)
+            return result
 
-    names = ", ".join(entry["name"] for entry in entries)
-    waiter = SessionWaiter(client, poll_interval=params["poll_interval"])
-    sessions = waiter.wait(
-        result["session_ids"], params["wait_timeout"], f"the VM rescan of {names}"
-    )
-    result["sessions"] = [summarize_session(sessions[sid]) for sid in result["session_ids"]]
-    check_results(sessions, entries, module)
+        names = ", ".join(entry["name"] for entry in entries)
+        waiter = SessionWaiter(client, poll_interval=params["poll_interval"])
+        sessions = waiter.wait(
+            result["session_ids"], params["wait_timeout"], f"the VM rescan of {names}"
+        )
+        result["sessions"] = [summarize_session(sessions[sid]) for sid in result["session_ids"]]
+        check_results(sessions, entries, module)
+    except VeeamAhvError as error:
+        raise annotate_started_rescans(error, result["session_ids"]) from None
 
     for cluster, entry in zip(clusters, entries):
         after = list_cluster_vms(client, cluster["id"])

@@ -373,6 +373,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.veeam_ahv.backup.plugins.module_utils.module import (
     ModuleFailure,
     argument_spec,
+    check_wait_options,
     run_module,
 )
 from ansible_collections.veeam_ahv.backup.plugins.module_utils.resources import (
@@ -385,7 +386,6 @@ from ansible_collections.veeam_ahv.backup.plugins.module_utils.restore import (
     MATCH_TARGET_VM,
     adapter_state,
     build_restore_request,
-    check_wait_options,
     disk_state,
     find_session_match,
     list_sessions_since,

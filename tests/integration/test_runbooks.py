@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from conftest import REPO, api_requests
@@ -184,3 +185,106 @@ def test_demo_command(emulator_process):
     assert "changed=1" in recaps[0]
     assert "changed=0" in recaps[1]
     assert "failed=0" in recaps[2]
+
+
+def test_runbook_rejects_target_name_with_original(run_playbook, connection, emulator):
+    entry = {"name": "dc-01", "restore_to_original": True, "target_name": "dc-01-copy"}
+    variables = runbook_vars(connection, vm_restore_vms=[entry])
+
+    run = run_playbook(playbook=playbook("restore_runbook"), extra_vars=variables)
+
+    assert run.returncode != 0
+    checks = role_results(run, "Check every restore request before starting any")
+    assert checks[0]["status"] == "failed"
+    assert "target_name" in json.dumps(checks[0]["result"])
+    assert restore_bodies(emulator) == []
+
+
+def test_runbook_bad_entry_stops_before_any_restore(run_playbook, connection, emulator):
+    entries = [TWO_VMS[0], {"name": "no-such-vm"}, TWO_VMS[1]]
+    variables = runbook_vars(connection, vm_restore_vms=entries)
+
+    run = run_playbook(playbook=playbook("restore_runbook"), extra_vars=variables)
+
+    assert run.returncode != 0
+    assert "no-such-vm" in json.dumps(role_results(run, "before starting any")[0]["result"])
+    assert role_results(run, "Start the restores") == []
+    assert restore_bodies(emulator) == []
+
+
+def test_runbook_failed_start_still_waits_for_others(run_playbook, connection, emulator):
+    emulator.control.add_fault(method="POST", path=RESTORE_PATH, status=500, skip=1)
+    variables = runbook_vars(connection, vm_restore_vms=TWO_VMS)
+
+    run = run_playbook(playbook=playbook("restore_runbook"), extra_vars=variables)
+
+    assert run.returncode != 0
+    outcomes = {entry["vm"]: entry["outcome"] for entry in summary_of(run)}
+    assert outcomes == {"app-db-01": "restored", "dc-01": "failed to start"}
+    started = role_results(run, "Check that every restore started")
+    assert started[0]["status"] == "failed"
+    assert "The restore of dc-01 did not start" in json.dumps(started[0]["result"])
+    assert "app-db-01: Finished 100%" in run.stdout
+
+
+def test_restore_drill_twice_restores_twice(run_playbook, connection, emulator):
+    variables = runbook_vars(
+        connection,
+        drill_vms=["app-db-01"],
+        drill_cleanup_tasks=str(HERE / "playbooks" / "drill_cleanup_emulator.yml"),
+        emulator_control_url=emulator.control_url,
+        emulator_ca_path=emulator.ca_path,
+    )
+
+    first = run_playbook(playbook=playbook("restore_drill"), extra_vars=variables)
+    time.sleep(1.1)
+    second = run_playbook(playbook=playbook("restore_drill"), extra_vars=variables)
+
+    assert first.returncode == 0, first.stdout
+    assert second.returncode == 0, second.stdout
+    names = [body["targetVmName"] for body in restore_bodies(emulator)]
+    assert len(names) == 2
+    assert names[0] != names[1]
+    assert all(name.startswith("app-db-01-drill-") for name in names)
+
+
+def test_restore_drill_default_cleanup_needs_nutanix(run_playbook, connection, emulator):
+    variables = runbook_vars(connection, drill_vms=["app-db-01"])
+
+    run = run_playbook(playbook=playbook("restore_drill"), extra_vars=variables)
+
+    assert run.returncode != 0
+    assert "nutanix.ncp collection, which is not installed" in json.dumps(run.results)
+    assert restore_bodies(emulator) == []
+
+
+def test_restore_drill_hostile_names(run_playbook, connection, emulator, direct_api):
+    emulator.control.generate(
+        clusters=1,
+        vmsPerCluster=30,
+        restorePointsPerVm=1,
+        protectedRatio=1.0,
+        hostileNames=True,
+        seed=11,
+    )
+    protected = direct_api.get_all("/protectedVms")
+    quoted = [vm["name"] for vm in protected if "'" in vm["name"] and "{" not in vm["name"]]
+    assert quoted, "the generated dataset has no VM name with a single quote"
+    name = quoted[0]
+    emulator.control.clear_requests()
+    variables = runbook_vars(
+        connection,
+        drill_vms=[name],
+        drill_suffix="-drill",
+        drill_cleanup_tasks=str(HERE / "playbooks" / "drill_cleanup_emulator.yml"),
+        emulator_control_url=emulator.control_url,
+        emulator_ca_path=emulator.ca_path,
+    )
+
+    run = run_playbook(playbook=playbook("restore_drill"), extra_vars=variables)
+
+    assert run.returncode == 0, run.stdout
+    assert [body["targetVmName"] for body in restore_bodies(emulator)] == [name + "-drill"]
+    cluster = direct_api.get("/clusters")[0]
+    names = [vm["name"] for vm in direct_api.get_all(f"/clusters/{cluster['id']}/vms")]
+    assert name + "-drill" not in names

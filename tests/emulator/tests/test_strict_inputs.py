@@ -231,6 +231,10 @@ def test_restore_body_must_be_object(api):
             {"diskSettings": [{"diskId": "d", "busType": "Scsi", "index": -1}]},
             "diskSettings[0].index",
         ),
+        (
+            {"diskSettings": [{"diskId": "d", "busType": "Scsi", "index": 2**31}]},
+            "diskSettings[0].index",
+        ),
         ({"diskSettings": [{"diskId": "d", "busType": "Scsi"}]}, "diskSettings[0].index"),
         ({"targetVmClusterId": "x"}, "targetVmClusterId"),
     ],

@@ -62,7 +62,7 @@ class RestoreSettings(StrictModel):
 class DiskSettingsForRestore(StrictModel):
     diskId: NonEmptyStr
     busType: AhvBusType
-    index: Annotated[int, Field(ge=0)]
+    index: Annotated[int, Field(ge=0, le=2**31 - 1)]
     storageContainerId: str | None = None
 
 

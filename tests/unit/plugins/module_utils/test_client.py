@@ -23,7 +23,7 @@ from ansible_collections.veeam_ahv.backup.tests.unit.plugins.module_utils.fakes 
         ("https://vbahv.example.com", "https://vbahv.example.com"),
         ("https://vbahv.example.com/", "https://vbahv.example.com"),
         ("https://10.0.0.5:8443", "https://10.0.0.5:8443"),
-        (" http://127.0.0.1:8000/ ", "http://127.0.0.1:8000"),
+        (" HTTPS://vbahv.example.com:443/ ", "https://vbahv.example.com:443"),
         ("https://[fd00::5]:443", "https://[fd00::5]:443"),
     ],
 )
@@ -34,10 +34,15 @@ def test_validate_url_accepts(url, expected):
 @pytest.mark.parametrize(
     ("url", "fragment"),
     [
-        ("vbahv.example.com", "has no http:// or https:// scheme: use https://vbahv.example.com"),
+        ("vbahv.example.com", "does not start with https://"),
+        ("ftp://vbahv.example.com", "does not start with https://"),
+        ("http://127.0.0.1:8000", "served over HTTPS only: use https:// instead"),
         ("https://vbahv.example.com/api/v7", "contains the path '/api/v7'"),
+        ("https://vbahv.example.com?x=1", "contains the path"),
         ("", "The url option is empty"),
-        ("ftp://vbahv.example.com", "has no http:// or https:// scheme"),
+        ("https://127.0.0.1:99999", "has an invalid host or port"),
+        ("https://127.0.0.1:0", "has an invalid host or port"),
+        ("https://host:port", "has an invalid host or port"),
     ],
 )
 def test_validate_url_rejects(url, fragment):
@@ -45,6 +50,16 @@ def test_validate_url_rejects(url, fragment):
         validate_url(url)
 
     assert fragment in str(caught.value)
+
+
+def test_validate_url_hides_credentials():
+    with pytest.raises(VeeamAhvError) as caught:
+        validate_url("https://admin:Secret123@vbahv.example.com")
+
+    message = str(caught.value)
+    assert "must not contain a user name or password" in message
+    assert "Secret123" not in message
+    assert "admin" not in message
 
 
 def test_api_path_quotes_segments():
@@ -89,6 +104,21 @@ def test_validate_certs_false_wins_over_environment(api, make_client, tokens, mo
     client.get("/clusters")
 
     assert [call.request.req_kwargs["verify"] for call in api.calls] == [False, False]
+
+
+def test_validate_certs_false_wins_over_ca_path(api, make_client, tokens, ca_file):
+    api.post(TOKEN_URL, json=tokens.body())
+    client = make_client(validate_certs=False, ca_path=ca_file)
+
+    client.login()
+
+    assert api.calls[0].request.req_kwargs["verify"] is False
+
+
+def test_missing_ca_path_ignored_without_validation(make_client, tmp_path):
+    client = make_client(validate_certs=False, ca_path=str(tmp_path / "nowhere.pem"))
+
+    assert client.verify is False
 
 
 def test_missing_ca_path_rejected(make_client, tmp_path):

@@ -100,8 +100,42 @@ def test_html_success_page_is_format_error(api, client):
     with pytest.raises(ResponseFormatError) as caught:
         client.get("/clusters")
 
-    assert "The response is not JSON" in str(caught.value)
+    message = str(caught.value)
+    assert message.startswith(f"GET {API}/clusters returned HTTP 200 OK: response body: Login.")
+    assert "The response is not JSON" in message
+    assert "failed with" not in message
     assert caught.value.status == 200
+
+
+def test_server_error_hint(api, client):
+    api.get(API + "/jobs", status=500, json={"title": "Internal Server Error", "status": 500})
+
+    with pytest.raises(ApiError) as caught:
+        client.get("/jobs")
+
+    assert "The appliance failed while handling the request" in str(caught.value)
+
+
+def test_field_error_repeating_detail_left_out(api, client):
+    api.post(
+        API + "/restorePoints/diskRestore",
+        status=400,
+        json={
+            "title": "Bad Request",
+            "detail": "index must be 0 or greater (got -1).",
+            "errors": {
+                "diskSettings[0].index": ["index must be 0 or greater (got -1)."],
+                "reason": ["too long"],
+            },
+        },
+    )
+
+    with pytest.raises(ApiError) as caught:
+        client.post("/restorePoints/diskRestore", body={})
+
+    message = str(caught.value)
+    assert message.count("(got -1)") == 1
+    assert "reason: too long" in message
 
 
 def test_empty_success_body_is_none(api, client):

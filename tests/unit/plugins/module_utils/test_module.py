@@ -9,6 +9,7 @@ from ansible_collections.veeam_ahv.backup.plugins.module_utils.errors import Vee
 from ansible_collections.veeam_ahv.backup.plugins.module_utils.module import (
     ENVIRONMENT_VARIABLES,
     check_credentials,
+    check_wait_options,
     client_from_params,
     connection_argument_spec,
 )
@@ -95,7 +96,10 @@ def test_unsupported_api_version_rejected(clean_env):
         ({}, "No credentials: set username and password"),
         ({"password": "x"}, "password is set but username is not"),
         ({"username": "u"}, "No credentials"),
-        ({"access_token": "t", "timeout": 0}, "timeout must be a positive number"),
+        ({"access_token": "t", "timeout": 0}, "timeout must be a number of seconds greater"),
+        ({"access_token": "t", "timeout": float("inf")}, "timeout must be a number of seconds"),
+        ({"access_token": "t", "timeout": float("nan")}, "timeout must be a number of seconds"),
+        ({"access_token": "t", "timeout": 1e300}, "timeout must be a number of seconds"),
     ],
 )
 def test_credential_checks(params, message):
@@ -141,3 +145,23 @@ def test_empty_environment_variables_are_unset(clean_env):
     assert params["ca_path"] is None
     assert params["timeout"] == 60
     check_credentials(params)
+
+
+@pytest.mark.parametrize(
+    ("params", "fragment"),
+    [
+        ({"wait_timeout": 0, "poll_interval": 2}, "wait_timeout must be a number of seconds"),
+        ({"wait_timeout": 10, "poll_interval": float("nan")}, "poll_interval must be"),
+        ({"wait_timeout": 10**18, "poll_interval": 2}, "at most 604800"),
+        ({"wait_timeout": 10, "poll_interval": 7200}, "at most 3600"),
+    ],
+)
+def test_wait_option_checks(params, fragment):
+    with pytest.raises(VeeamAhvError) as caught:
+        check_wait_options(params)
+
+    assert fragment in str(caught.value)
+
+
+def test_wait_option_checks_accept():
+    check_wait_options({"wait_timeout": 3600, "poll_interval": 0.5})

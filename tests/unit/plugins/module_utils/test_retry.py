@@ -95,7 +95,10 @@ def test_post_not_retried_after_dropped_connection(api, make_client, logged_in):
     with pytest.raises(ApiConnectionError) as caught:
         client.post("/restorePoints/restore", body={"restorePointId": "rp"})
 
-    assert "closed the connection" in str(caught.value) or "connection error" in str(caught.value)
+    message = str(caught.value)
+    assert "closed the connection" in message or "connection error" in message
+    assert "may have received this request and acted on it" in message
+    assert caught.value.request_sent is True
     assert len(calls_to(api, "POST", url)) == 1
 
 
@@ -137,6 +140,7 @@ def test_retry_after_too_long_is_an_error(api, make_client, logged_in, clock):
 
     assert caught.value.status == 503
     assert clock.sleeps == []
+    assert "asked to wait 3600 s before a retry (Retry-After)" in str(caught.value)
 
 
 def test_retries_give_up_after_maximum(api, make_client, logged_in, clock):
