@@ -263,3 +263,44 @@ def test_secrets_never_in_output(run_playbook, connection, emulator, tmp_path):
     assert "Bearer " not in output
     for entry in api_requests(emulator, "POST", TOKEN_PATH):
         assert connection["password"] not in str(entry["body"])
+
+
+def test_http_url_rejected(run_playbook, connection, emulator):
+    params = dict(connection, url=connection["url"].replace("https://", "http://"))
+
+    run = run_playbook([clusters_task(params, ignore_errors=True)])
+
+    assert "served over HTTPS only" in run.result("clusters")["msg"]
+    assert api_requests(emulator) == []
+
+
+def test_non_finite_timeout_rejected(run_playbook, connection, emulator):
+    run = run_playbook([clusters_task(dict(connection, timeout="nan"), ignore_errors=True)])
+
+    message = run.result("clusters")["msg"]
+    assert message.startswith("timeout must be a number of seconds greater than 0")
+    assert "Traceback" not in run.stdout + run.stderr
+    assert api_requests(emulator) == []
+
+
+def test_wait_interrupted_keeps_session_id(run_playbook, connection, emulator):
+    emulator.control.set_config(sessionDuration=30)
+    emulator.control.add_fault(method="GET", path=r"/api/v7/sessions/[^/]+", status=500, count=-1)
+    task = module_task(
+        "restore",
+        "vm_restore",
+        dict(connection, vm_name="app-db-01", target_name="app-db-01-interrupted"),
+        register="restore",
+        ignore_errors=True,
+    )
+
+    run = run_playbook([task])
+
+    result = run.result("restore")
+    assert run.status("restore") == "failed"
+    session_id = result["session_id"]
+    assert session_id
+    assert (
+        f"The restore session {session_id} was started and may still be running" in (result["msg"])
+    )
+    assert len(api_requests(emulator, "POST", r"/api/v7/restorePoints/restore")) == 1
