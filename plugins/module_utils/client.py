@@ -170,6 +170,8 @@ class ApiClient:
             self.verify = False
         else:
             self.verify = ca_path or True
+        if self.verify is False:
+            _ignore_insecure_warnings(self.base_url)
         self.session = session or requests.Session()
         self.session.auth = _NoAuth()
         self.session.headers["User-Agent"] = USER_AGENT
@@ -339,22 +341,17 @@ class ApiClient:
     def _send_once(self, method, url, params, json_body, form, headers):
         self.request_count += 1
         started = self._clock()
-        with warnings.catch_warnings():
-            if self.verify is False:
-                # The user turned validation off for this appliance; the warning
-                # would repeat on every request.
-                warnings.simplefilter("ignore", InsecureRequestWarning)
-            response = self.session.request(
-                method,
-                url,
-                params=params,
-                json=json_body,
-                data=form,
-                headers=headers,
-                timeout=self.timeout,
-                verify=self.verify,
-                allow_redirects=False,
-            )
+        response = self.session.request(
+            method,
+            url,
+            params=params,
+            json=json_body,
+            data=form,
+            headers=headers,
+            timeout=self.timeout,
+            verify=self.verify,
+            allow_redirects=False,
+        )
         elapsed_ms = (self._clock() - started) * 1000
         self._log(f"{method} {_display_url(url)} -> {response.status_code} ({elapsed_ms:.0f} ms)")
         return response
@@ -417,6 +414,21 @@ class ApiClient:
                 "waits: run the task again later."
             )
         raise error
+
+
+def _ignore_insecure_warnings(base_url: str) -> None:
+    """Silence urllib3's unverified-request warning for this appliance's host only.
+
+    The user turned validation off for this appliance, and urllib3 would warn on
+    every request. A filter added once is thread-safe, unlike catch_warnings()
+    around each request, and it leaves the warning on for every other host.
+    """
+    host = urlsplit(base_url).hostname
+    warnings.filterwarnings(
+        "ignore",
+        message=re.escape(f"Unverified HTTPS request is being made to host '{host}'"),
+        category=InsecureRequestWarning,
+    )
 
 
 def _error_from_response(response, method, url, retries) -> ApiError:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
+from urllib3.exceptions import InsecureRequestWarning
 
 from ansible_collections.veeam_ahv.backup.plugins.module_utils.client import (
     api_path,
@@ -173,3 +176,32 @@ def test_absolute_api_paths_kept(api, make_client, tokens):
     client = make_client()
 
     assert client.get("/api/v6/clusters") == []
+
+
+def _urllib3_warning(host):
+    warnings.warn(
+        f"Unverified HTTPS request is being made to host '{host}'. Adding certificate "
+        "verification is strongly advised.",
+        InsecureRequestWarning,
+        stacklevel=1,
+    )
+
+
+def test_insecure_warning_silenced_for_appliance_only(make_client):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        make_client(url="https://insecure.example.test", validate_certs=False)
+        _urllib3_warning("insecure.example.test")
+        _urllib3_warning("other.example.test")
+
+    hosts = [str(warning.message).split("'")[1] for warning in caught]
+    assert hosts == ["other.example.test"]
+
+
+def test_insecure_warning_kept_when_validating(make_client):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        make_client(url="https://checked.example.test")
+        _urllib3_warning("checked.example.test")
+
+    assert len(caught) == 1
