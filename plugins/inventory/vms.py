@@ -18,6 +18,7 @@ description:
   - The connection options are the same as the modules' options and read the same
     C(VEEAM_AHV_*) environment variables, so one AWX or AAP credential type serves both.
     Options in the source file may be templates, for example a lookup or a vaulted value.
+    Values from the C(VEEAM_AHV_*) variables are used as they are and never templated.
 extends_documentation_fragment:
   - constructed
   - inventory_cache
@@ -213,8 +214,11 @@ CONNECTION_OPTIONS = (
 )
 # Defaults of the connection options, as in the connection doc fragment.
 CONNECTION_DEFAULTS = {"validate_certs": True, "timeout": DEFAULT_TIMEOUT, "api_version": "v7"}
-# String options that may hold a template such as a lookup, rendered before use.
+# String options that may hold a template such as a lookup, rendered before use when the
+# inventory source file sets them. Values from VEEAM_AHV_* variables are used as they are.
 TEMPLATED_OPTIONS = ("url", "username", "password", "access_token", "ca_path", "api_version")
+# Options whose template errors are reported without the error text, which may quote them.
+SECRET_OPTIONS = ("password", "access_token")
 
 STRICT_HINT = (
     " The inventory was not loaded because strict is true. Set strict to false to load "
@@ -288,10 +292,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             value = options[name]
             if value is None:
                 continue
-            try:
-                value = self.templar.template(value)
-            except Exception as error:
-                raise AnsibleError(f"The {name} option could not be templated: {error}") from None
+            # Only the source file may hold templates. An environment value, such as an
+            # AWX credential's password, may contain "{{" and must never run a lookup.
+            if config.get(name) is not None:
+                value = self._template_option(name, value)
             # str() decrypts a vaulted value.
             options[name] = None if value is None else str(value)
         if not options["url"]:
@@ -300,6 +304,20 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 "VEEAM_AHV_URL environment variable."
             )
         return options
+
+    def _template_option(self, name: str, value):
+        try:
+            return self.templar.template(value)
+        except Exception as error:
+            if name not in SECRET_OPTIONS:
+                raise AnsibleError(f"The {name} option could not be templated: {error}") from None
+            variable = ENVIRONMENT_VARIABLES[name]
+            raise AnsibleError(
+                f"The {name} option in the inventory source could not be templated "
+                f"({type(error).__name__}). The error text is left out because it may quote "
+                f"the {name}. A {name} that contains {{{{, {{% or {{# must be marked !unsafe "
+                f"in the source, or be passed in {variable}, which is never templated."
+            ) from None
 
     def _check_numbers(self) -> None:
         for name in ("max_workers", "page_size"):

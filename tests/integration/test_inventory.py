@@ -516,3 +516,24 @@ def test_wrong_password_error(run_inventory, emulator):
     assert "HTTP 401" in run.warnings()
     assert "check username and password" in run.warnings()
     assert "Not-The-Password-42" not in run.stdout + run.stderr
+
+
+def test_environment_password_not_templated(run_inventory, emulator, tmp_path):
+    marker = tmp_path / "lookup-ran"
+    lookup = "{{ lookup('pipe', 'touch " + str(marker) + "; echo " + emulator.password + "') }}"
+
+    run = run_inventory(source_file("env-only"), env={"VEEAM_AHV_PASSWORD": lookup})
+
+    assert run.returncode != 0
+    assert "HTTP 401" in run.warnings()
+    assert not marker.exists()
+
+
+def test_environment_password_with_jinja_characters(run_inventory, emulator):
+    password = "Se{%cret{{99}}{#"
+    emulator.control.set_config(password=password)
+
+    run = run_inventory(source_file("env-only"), env={"VEEAM_AHV_PASSWORD": password})
+
+    assert run.returncode == 0, run.stderr
+    assert len(run.hostvars) == 39

@@ -460,6 +460,43 @@ def test_templated_connection_options(run_plugin, recorded_clients, monkeypatch)
     assert recorded_clients[0]["url"] == "https://templated.example.test"
 
 
+def test_environment_lookup_not_run(run_plugin, recorded_clients, monkeypatch, tmp_path):
+    marker = tmp_path / "lookup-ran"
+    password = "{{ lookup('pipe', 'touch " + str(marker) + "; echo secret') }}"
+    monkeypatch.setenv("VEEAM_AHV_PASSWORD", password)
+
+    run_plugin.parse_text(f"plugin: veeam_ahv.backup.vms\nurl: {URL}\nusername: admin\n")
+
+    assert not marker.exists()
+    assert recorded_clients[0]["password"] == password
+
+
+@pytest.mark.parametrize("password", ["Se{%cret99", "Se{{cret99", "Se{#cret99", "Se{{ 1 }}cret99"])
+def test_environment_password_used_literally(run_plugin, recorded_clients, monkeypatch, password):
+    monkeypatch.setenv("VEEAM_AHV_PASSWORD", password)
+
+    run_plugin.parse_text(f"plugin: veeam_ahv.backup.vms\nurl: {URL}\nusername: admin\n")
+
+    assert recorded_clients[0]["password"] == password
+
+
+def test_source_password_marked_unsafe(run_plugin, recorded_clients):
+    run_plugin.parse_text(
+        f"plugin: veeam_ahv.backup.vms\nurl: {URL}\nusername: admin\n"
+        "password: !unsafe 'Se{%cret99'\n"
+    )
+
+    assert recorded_clients[0]["password"] == "Se{%cret99"
+
+
+def test_source_password_template_error_hidden(run_plugin):
+    with pytest.raises(AnsibleError, match="could not be templated") as error:
+        run_plugin({"password": "Se{%cret99"})
+
+    assert "cret99" not in str(error.value)
+    assert "VEEAM_AHV_PASSWORD" in str(error.value)
+
+
 def test_missing_url_error(run_plugin):
     with pytest.raises(AnsibleError, match="VEEAM_AHV_URL"):
         run_plugin.parse_text("plugin: veeam_ahv.backup.vms\nusername: a\npassword: b\n")
