@@ -182,6 +182,7 @@ from ansible_collections.veeam_ahv.backup.plugins.module_utils.client import (
     DEFAULT_TIMEOUT,
     HAS_REQUESTS,
     ApiClient,
+    validate_url,
 )
 from ansible_collections.veeam_ahv.backup.plugins.module_utils.errors import VeeamAhvError
 from ansible_collections.veeam_ahv.backup.plugins.module_utils.module import (
@@ -303,6 +304,12 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 "The url option is not set: set url in the inventory source or the "
                 "VEEAM_AHV_URL environment variable."
             )
+        # Messages and the cache key show the URL, so it is checked first: validate_url
+        # rejects a URL with a user name or password without repeating it.
+        try:
+            options["url"] = validate_url(options["url"])
+        except VeeamAhvError as error:
+            raise AnsibleError(str(error)) from None
         return options
 
     def _template_option(self, name: str, value):

@@ -537,3 +537,14 @@ def test_environment_password_with_jinja_characters(run_inventory, emulator):
 
     assert run.returncode == 0, run.stderr
     assert len(run.hostvars) == 39
+
+
+def test_url_with_credentials_not_shown(run_inventory, emulator):
+    address = emulator.url.split("://", 1)[1]
+    url = f"https://admin:Url-Secret-77@{address}"
+
+    run = run_inventory(source_file("env-only"), env={"VEEAM_AHV_URL": url})
+
+    assert run.returncode != 0
+    assert "url must not contain a user name or password" in run.warnings()
+    assert "Url-Secret-77" not in run.stdout + run.stderr

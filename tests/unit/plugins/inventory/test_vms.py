@@ -497,6 +497,27 @@ def test_source_password_template_error_hidden(run_plugin):
     assert "VEEAM_AHV_PASSWORD" in str(error.value)
 
 
+def test_environment_url_not_templated(run_plugin, recorded_clients, monkeypatch):
+    monkeypatch.setenv("VEEAM_AHV_URL", "{{ 'https://templated.example.test' }}")
+
+    with pytest.raises(AnsibleError, match="does not start with https://"):
+        run_plugin.parse_text("plugin: veeam_ahv.backup.vms\nusername: a\npassword: b\n")
+
+
+def test_url_credentials_not_shown(run_plugin):
+    with pytest.raises(AnsibleError, match="must not contain a user name or password") as error:
+        run_plugin({"url": "https://admin:secretpw@vbahv.example.test"})
+
+    assert "secretpw" not in str(error.value)
+    assert run_plugin.fetches == []
+
+
+def test_url_normalized_before_use(run_plugin, recorded_clients):
+    run_plugin({"url": " https://vbahv.example.test/ "})
+
+    assert recorded_clients[0]["url"] == "https://vbahv.example.test"
+
+
 def test_missing_url_error(run_plugin):
     with pytest.raises(AnsibleError, match="VEEAM_AHV_URL"):
         run_plugin.parse_text("plugin: veeam_ahv.backup.vms\nusername: a\npassword: b\n")
