@@ -275,19 +275,31 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     # --- Options ------------------------------------------------------------------------------
 
+    def set_options(self, task_keys=None, var_options=None, direct=None):
+        """Set the options, with the defaults in place of empty ``VEEAM_AHV_*`` variables.
+
+        ansible-core checks types and choices here, so it would turn an empty
+        VEEAM_AHV_VALIDATE_CERTS into false and reject an empty VEEAM_AHV_API_VERSION
+        as not one of the choices. Passing the default as a direct value avoids both.
+        """
+        direct = dict(direct or {})
+        for name, default in CONNECTION_DEFAULTS.items():
+            if direct.get(name) is None and _environment_is_blank(name):
+                direct[name] = default
+        super().set_options(task_keys=task_keys, var_options=var_options, direct=direct)
+
     def _connection_options(self, config: dict) -> dict:
         """Return the connection options with templates rendered.
 
         An empty ``VEEAM_AHV_*`` variable counts as unset, which is what an AWX
-        credential without a CA certificate injects. Ansible's option parser would
-        otherwise turn an empty VEEAM_AHV_VALIDATE_CERTS into false and an empty
-        VEEAM_AHV_CA_PATH into the current folder. It rejects an empty
-        VEEAM_AHV_TIMEOUT itself, before this runs.
+        credential without a CA certificate injects. ``set_options`` handles the
+        options that have a default. The others are set to None here, because
+        ansible-core reads an empty string as a value, and an empty
+        VEEAM_AHV_CA_PATH as the current folder.
         """
         options = {name: self.get_option(name) for name in CONNECTION_OPTIONS}
         for name in CONNECTION_OPTIONS:
-            value = os.environ.get(ENVIRONMENT_VARIABLES[name])
-            if name not in config and value is not None and not value.strip():
+            if config.get(name) is None and _environment_is_blank(name):
                 options[name] = CONNECTION_DEFAULTS.get(name)
         for name in TEMPLATED_OPTIONS:
             value = options[name]
@@ -545,6 +557,12 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         self._add_host_to_keyed_groups(
             settings.keyed_groups, host_variables, hostname, settings.strict
         )
+
+
+def _environment_is_blank(option: str) -> bool:
+    """Return whether the option's VEEAM_AHV_* variable is set but empty or only spaces."""
+    value = os.environ.get(ENVIRONMENT_VARIABLES[option])
+    return value is not None and not value.strip()
 
 
 class VmContext:

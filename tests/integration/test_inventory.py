@@ -191,6 +191,16 @@ def test_environment_only_source(run_inventory, emulator):
     assert_golden("default", run)
 
 
+def test_empty_environment_variables_unset(run_inventory, emulator):
+    # An AWX credential injects every field, so an unused one arrives empty.
+    empty = {"VEEAM_AHV_API_VERSION": "", "VEEAM_AHV_TIMEOUT": " ", "VEEAM_AHV_ACCESS_TOKEN": ""}
+
+    run = run_inventory(source_file("env-only"), env=empty)
+
+    assert run.returncode == 0, run.stderr
+    assert len(run.hostvars) == 39
+
+
 def test_page_edges_golden(run_inventory, emulator):
     # Clusters hold 0, 1, cap - 1, cap and cap + 1 VMs for a server page cap of 5.
     emulator.control.generate(clusters=5, vmsPerCluster=[0, 1, 4, 5, 6], seed=5)

@@ -421,6 +421,20 @@ def test_empty_environment_variables_unset(run_plugin, recorded_clients, monkeyp
     assert first["access_token"] is None
 
 
+@pytest.mark.parametrize("value", ["", " "])
+def test_empty_environment_defaults(run_plugin, recorded_clients, monkeypatch, value):
+    monkeypatch.setenv("VEEAM_AHV_API_VERSION", value)
+    monkeypatch.setenv("VEEAM_AHV_TIMEOUT", value)
+    monkeypatch.setenv("VEEAM_AHV_VALIDATE_CERTS", value)
+
+    run_plugin()
+
+    first = recorded_clients[0]
+    assert first["api_version"] == "v7"
+    assert first["timeout"] == 60
+    assert first["validate_certs"] is True
+
+
 def test_source_option_wins_over_environment(run_plugin, recorded_clients, monkeypatch):
     monkeypatch.setenv("VEEAM_AHV_VALIDATE_CERTS", "")
 
