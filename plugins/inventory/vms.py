@@ -174,6 +174,7 @@ cache_connection: ~/.cache/veeam_ahv_inventory
 import os
 import time
 
+from ansible import constants as C
 from ansible.errors import AnsibleError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.utils.unsafe_proxy import wrap_var
@@ -201,6 +202,9 @@ from ansible_collections.veeam_ahv.backup.plugins.plugin_utils.inventory_hosts i
     sort_key,
     unique_hostnames,
     vm_facts,
+)
+from ansible_collections.veeam_ahv.backup.plugins.plugin_utils.inventory_options import (
+    invalid_boolean,
 )
 
 CONNECTION_OPTIONS = (
@@ -267,6 +271,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
         config = self._read_config_data(path)
+        self._check_booleans(config)
         connection = self._connection_options(config)
         self._check_numbers()
 
@@ -323,6 +328,12 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         except VeeamAhvError as error:
             raise AnsibleError(str(error)) from None
         return options
+
+    def _check_booleans(self, config: dict) -> None:
+        definitions = C.config.get_configuration_definitions("inventory", self._load_name)
+        message = invalid_boolean(definitions, config, os.environ)
+        if message is not None:
+            raise AnsibleError(message)
 
     def _template_option(self, name: str, value):
         try:

@@ -201,6 +201,18 @@ def test_empty_environment_variables_unset(run_inventory, emulator):
     assert len(run.hostvars) == 39
 
 
+def test_invalid_validate_certs_rejected(run_inventory, emulator, tmp_path):
+    # Read as false, "ture" would turn TLS validation off and ignore the missing CA file.
+    env = {"VEEAM_AHV_VALIDATE_CERTS": "ture", "VEEAM_AHV_CA_PATH": str(tmp_path / "none.pem")}
+
+    run = run_inventory(source_file("env-only"), env=env)
+
+    assert run.returncode != 0
+    assert "validate_certs must be a boolean" in run.warnings()
+    assert "got 'ture' from VEEAM_AHV_VALIDATE_CERTS" in run.warnings()
+    assert api_requests(emulator) == []
+
+
 def test_page_edges_golden(run_inventory, emulator):
     # Clusters hold 0, 1, cap - 1, cap and cap + 1 VMs for a server page cap of 5.
     emulator.control.generate(clusters=5, vmsPerCluster=[0, 1, 4, 5, 6], seed=5)

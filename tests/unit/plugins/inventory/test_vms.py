@@ -532,6 +532,48 @@ def test_url_normalized_before_use(run_plugin, recorded_clients):
     assert recorded_clients[0]["url"] == "https://vbahv.example.test"
 
 
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("validate_certs", "maybe"),
+        ("validate_certs", ""),
+        ("validate_certs", 2),
+        ("strict", "maybe"),
+        ("default_groups", "ture"),
+        ("cache", "yes please"),
+    ],
+)
+def test_invalid_boolean_in_source(run_plugin, name, value):
+    with pytest.raises(AnsibleError, match=f"{name} must be a boolean") as error:
+        run_plugin({name: value})
+
+    assert f"got {value!r} from the inventory source" in str(error.value)
+    assert run_plugin.fetches == []
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("VEEAM_AHV_VALIDATE_CERTS", "ture"), ("ANSIBLE_INVENTORY_CACHE", "maybe")],
+)
+def test_invalid_boolean_in_environment(run_plugin, monkeypatch, variable, value):
+    monkeypatch.setenv(variable, value)
+
+    with pytest.raises(AnsibleError, match="must be a boolean") as error:
+        run_plugin()
+
+    assert f"got {value!r} from {variable}" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("yes", True), ("OFF", False), (" True ", True), ("0", False), (1, True), (False, False)],
+)
+def test_boolean_spellings_accepted(run_plugin, recorded_clients, value, expected):
+    run_plugin({"validate_certs": value})
+
+    assert recorded_clients[0]["validate_certs"] is expected
+
+
 def test_missing_url_error(run_plugin):
     with pytest.raises(AnsibleError, match="VEEAM_AHV_URL"):
         run_plugin.parse_text("plugin: veeam_ahv.backup.vms\nusername: a\npassword: b\n")
