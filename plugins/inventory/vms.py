@@ -206,6 +206,9 @@ from ansible_collections.veeam_ahv.backup.plugins.plugin_utils.inventory_hosts i
 from ansible_collections.veeam_ahv.backup.plugins.plugin_utils.inventory_options import (
     invalid_boolean,
 )
+from ansible_collections.veeam_ahv.backup.plugins.plugin_utils.inventory_text import (
+    escape_control,
+)
 
 CONNECTION_OPTIONS = (
     "url",
@@ -398,10 +401,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 lambda access_token=None: self._new_client(connection, access_token),
                 self.get_option("clusters"),
                 self.get_option("max_workers"),
-                log=self.display.vvv,
+                log=lambda message: self.display.vvv(escape_control(message)),
             )
         except VeeamAhvError as error:
-            raise AnsibleError(
+            raise api_text_error(
                 f"Reading the inventory from {connection['url']} failed: {error}"
             ) from None
         vm_count = sum(len(vms) for vms in result.data["vms"].values())
@@ -433,23 +436,27 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         for failure in result.cluster_failures:
             message = f"Reading the VMs of {failure.describe()} failed: {failure.message}"
             if strict:
-                raise AnsibleError(message + STRICT_HINT)
-            self.display.warning(message + " The inventory has no hosts for this cluster.")
+                raise api_text_error(message + STRICT_HINT)
+            self._warn(message + " The inventory has no hosts for this cluster.")
         if result.protection_error is not None:
             message = f"Reading the protected VM list failed: {result.protection_error}"
             if strict:
-                raise AnsibleError(message + STRICT_HINT)
-            self.display.warning(
+                raise api_text_error(message + STRICT_HINT)
+            self._warn(
                 message + " The protection variables of every host are unknown, and no "
                 "host is in a protected or unprotected group."
             )
         for warning in result.warnings:
-            self.display.warning(warning)
+            self._warn(warning)
         if result.retry_count:
             self.display.warning(
                 f"{result.retry_count} request(s) were retried after a busy response or a "
                 "connection error; run with -vvvv to see them."
             )
+
+    def _warn(self, message: str) -> None:
+        """Show a warning that may contain API text, with control characters escaped."""
+        self.display.warning(escape_control(message))
 
     # --- Hosts --------------------------------------------------------------------------------
 
@@ -495,7 +502,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             except Exception as error:
                 message = f"Filter {condition!r} failed for VM {vm.facts.get('id')}: {error}"
                 if settings.strict:
-                    raise AnsibleError(message) from None
+                    raise api_text_error(message) from None
                 rejected.add(message)
                 return False
             if not outcome:
@@ -515,11 +522,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 f"{describe_duplicates(duplicates, MAX_LISTED)}."
             )
             if settings.strict:
-                raise AnsibleError(
+                raise api_text_error(
                     message + " The inventory was not loaded because strict is true. Set "
                     "hostnames to expressions that are unique, such as name + '_' + id."
                 )
-            self.display.warning(
+            self._warn(
                 message + " Each of these host names ends in the VM id or its first 8 characters."
             )
         return hostnames
@@ -537,7 +544,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 try:
                     value = self._compose(entry, vm.variables)
                 except Exception as error:
-                    self.display.vvv(f"Skipping {entry!r} for VM {vm.facts.get('id')}: {error}")
+                    message = f"Skipping {entry!r} for VM {vm.facts.get('id')}: {error}"
+                    self.display.vvv(escape_control(message))
                     continue
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 value = str(value)
@@ -568,6 +576,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         self._add_host_to_keyed_groups(
             settings.keyed_groups, host_variables, hostname, settings.strict
         )
+
+
+def api_text_error(message: str) -> AnsibleError:
+    """Return an error for a message that may contain API text, with control characters escaped."""
+    return AnsibleError(escape_control(message))
 
 
 def _environment_is_blank(option: str) -> bool:
@@ -632,7 +645,9 @@ class FilterRejections:
         if not self.count:
             return
         display.warning(
-            f"{self.count} VM(s) were left out because a filter failed: "
-            + "; ".join(self.examples)
-            + ("" if self.count <= MAX_LISTED else "; ...")
+            escape_control(
+                f"{self.count} VM(s) were left out because a filter failed: "
+                + "; ".join(self.examples)
+                + ("" if self.count <= MAX_LISTED else "; ...")
+            )
         )

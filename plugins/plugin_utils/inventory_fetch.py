@@ -28,6 +28,7 @@ from ansible_collections.veeam_ahv.backup.plugins.module_utils.resources import 
 from ansible_collections.veeam_ahv.backup.plugins.plugin_utils.inventory_pages import (
     read_collections,
 )
+from ansible_collections.veeam_ahv.backup.plugins.plugin_utils.inventory_text import quote
 
 # Key of the protected VM list among the collections read, which are otherwise
 # keyed by cluster id. A tuple never equals a cluster id, which is a string.
@@ -46,7 +47,7 @@ class ClusterFailure:
         self.message = message
 
     def describe(self) -> str:
-        return f"cluster '{self.cluster.get('name')}' ({self.cluster.get('id')})"
+        return f"cluster {quote(self.cluster.get('name'))} ({self.cluster.get('id')})"
 
 
 class FetchResult:
@@ -161,7 +162,7 @@ def _read_in_parallel(workers: ThreadClients, clusters: list, max_workers: int, 
             result.cluster_failures.append(ClusterFailure(cluster, str(outcome)))
             continue
         result.data["vms"][cluster["id"]] = outcome
-        log(f"Read {len(outcome)} VM(s) of cluster '{cluster.get('name')}' ({cluster['id']})")
+        log(f"Read {len(outcome)} VM(s) of cluster {quote(cluster.get('name'))} ({cluster['id']})")
     protected = outcomes[PROTECTED_KEY]
     if isinstance(protected, VeeamAhvError):
         result.data["protected_vms"] = None

@@ -13,6 +13,8 @@ from __future__ import annotations
 import functools
 import re
 
+from ansible_collections.veeam_ahv.backup.plugins.plugin_utils.inventory_text import quote
+
 PROTECTED = "protected"
 UNPROTECTED = "unprotected"
 UNKNOWN = "unknown"
@@ -170,11 +172,14 @@ def _free_name(name: str, vm_id: str, taken: set) -> str:
 
 
 def describe_duplicates(duplicates: list, limit: int = 5) -> str:
-    """Format shared names as ``'web' (2 VMs: web_1a2b3c4d, web_9f8e7d6c)``, up to ``limit``."""
+    """Format shared names as ``'web' (2 VMs: 'web_1a2b3c4d', 'web_9f8e7d6c')``, up to ``limit``.
+
+    Names are quoted as ``repr`` quotes them, so control characters show as escapes.
+    """
     parts = []
     for name, renamed in duplicates[:limit]:
-        hostnames = ", ".join(hostname for _vm_id, hostname in renamed)
-        parts.append(f"'{name}' ({len(renamed)} VMs: {hostnames})")
+        hostnames = ", ".join(quote(hostname) for _vm_id, hostname in renamed)
+        parts.append(f"{quote(name)} ({len(renamed)} VMs: {hostnames})")
     text = "; ".join(parts)
     if len(duplicates) > limit:
         text += f"; and {len(duplicates) - limit} more"

@@ -316,6 +316,17 @@ def test_hostile_names_not_rendered(run_inventory, emulator):
     assert "vm-49" not in run.hostvars
 
 
+def test_warning_escapes_control_characters(run_inventory, emulator):
+    # Eight pairs make the hostile name "tab\tand\nnewline" one of the shared names.
+    emulator.control.generate(clusters=1, vmsPerCluster=16, hostileNames=True, duplicateNames=8)
+
+    run = run_inventory(source_file("env-only"))
+
+    assert run.returncode == 0, run.stderr
+    assert "tab\tand\nnewline" not in run.stderr
+    assert "'tab\\tand\\nnewline' (2 VMs:" in run.warnings()
+
+
 def test_unicode_names_kept(run_inventory, emulator):
     emulator.control.generate(clusters=1, vmsPerCluster=24, unicodeNames=True, seed=13)
 

@@ -185,7 +185,18 @@ def test_describe_duplicates_limit():
 
     text = describe_duplicates(duplicates, limit=2)
 
-    assert text == "'n0' (2 VMs: n0_a, n0_b); 'n1' (2 VMs: n1_a, n1_b); and 5 more"
+    assert text == "'n0' (2 VMs: 'n0_a', 'n0_b'); 'n1' (2 VMs: 'n1_a', 'n1_b'); and 5 more"
+
+
+def test_describe_duplicates_escapes_control():
+    name = "tab\tand\nnewline"
+    duplicates = [(name, [("id1", name + "_id1"), ("id2", name + "_id2")])]
+
+    text = describe_duplicates(duplicates)
+
+    assert "\n" not in text
+    assert "\t" not in text
+    assert text == r"'tab\tand\nnewline' (2 VMs: 'tab\tand\nnewline_id1', 'tab\tand\nnewline_id2')"
 
 
 def test_default_group_names():

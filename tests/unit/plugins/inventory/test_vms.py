@@ -167,7 +167,7 @@ def test_duplicate_names_warning(run_plugin):
 
     assert len(run_plugin.warnings.messages) == 1
     message = run_plugin.warnings.messages[0]
-    assert "'web' (2 VMs: web_a1111111, web_b2222222)" in message
+    assert "'web' (2 VMs: 'web_a1111111', 'web_b2222222')" in message
 
 
 def test_duplicate_names_strict_error(run_plugin):
@@ -319,6 +319,54 @@ def test_cluster_failure_warns(run_plugin):
     messages = run_plugin.warnings.messages
     assert len(messages) == 1
     assert f"cluster 'DR AHV/02' ({CLUSTER_B['id']}) failed: GET /x failed" in messages[0]
+
+
+def test_cluster_failure_text_escaped(run_plugin):
+    cluster = dict(CLUSTER_B, name="DR\n[WARNING]: fake")
+    run_plugin.data["clusters"][1] = cluster
+    run_plugin.cluster_failures = [ClusterFailure(cluster, "GET /x failed: bad\r\nline.")]
+
+    run_plugin({"hostnames": ["name + '_' + id"]})
+
+    message = run_plugin.warnings.messages[0]
+    assert "\n" not in message
+    assert "\r" not in message
+    assert "cluster 'DR\\n[WARNING]: fake'" in message
+    assert "bad\\r\\nline" in message
+
+
+def test_duplicate_names_escaped(run_plugin):
+    for vm in run_plugin.data["vms"][CLUSTER_B["id"]]:
+        vm["name"] = "tab\tand\nnewline"
+
+    run_plugin()
+
+    message = run_plugin.warnings.messages[0]
+    assert "\n" not in message
+    assert "\t" not in message
+    assert "'tab\\tand\\nnewline' (2 VMs:" in message
+
+
+def test_duplicate_names_strict_escaped(run_plugin):
+    for vm in run_plugin.data["vms"][CLUSTER_B["id"]]:
+        vm["name"] = "two\nlines"
+
+    with pytest.raises(AnsibleError, match="shared by several VMs") as error:
+        run_plugin({"strict": True})
+
+    assert "\n" not in str(error.value)
+    assert "'two\\nlines'" in str(error.value)
+
+
+def test_filter_failure_escaped(run_plugin):
+    run_plugin.data["vms"][CLUSTER_A["id"]][0]["name"] = "line\nbreak"
+
+    # The mandatory filter's error is its msg argument, here the VM name.
+    run_plugin({"filters": ["undefined_name | mandatory(msg=name)"]})
+
+    message = run_plugin.warnings.messages[-1]
+    assert "line\\nbreak" in message
+    assert "\n" not in message
 
 
 def test_cluster_failure_strict_error(run_plugin):
