@@ -127,8 +127,9 @@ options:
       - If V(true), an expression in O(compose), O(groups) or O(keyed_groups) that fails is
         an error. Otherwise the entry is skipped for that host.
       - If V(true), the run also fails when a cluster's VMs or the protected VM list cannot
-        be read, when VMs share a host name, and when a filter fails. Otherwise each of
-        these gives a warning and the rest of the inventory loads.
+        be read, when an item of a VM list is not an object with an id, when VMs share a
+        host name, and when a filter fails. Otherwise each of these gives a warning and the
+        rest of the inventory loads.
 notes:
   - Every string that comes from the API is marked unsafe, so Ansible never renders a VM
     name such as C({{ lookup('pipe', 'id') }}) as a template.
@@ -191,13 +192,16 @@ from ansible_collections.veeam_ahv.backup.plugins.module_utils.module import (
     check_credentials,
 )
 from ansible_collections.veeam_ahv.backup.plugins.plugin_utils.inventory_fetch import (
+    describe_cluster,
     fetch_source_data,
     validate_source_data,
 )
 from ansible_collections.veeam_ahv.backup.plugins.plugin_utils.inventory_hosts import (
     default_group_names,
+    describe_bad_record,
     describe_duplicates,
     is_field_name,
+    is_vm_record,
     prefixed,
     sort_key,
     unique_hostnames,
@@ -466,29 +470,49 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         started = time.monotonic()
         candidates = []
         rejected = FilterRejections()
-        for facts in self._all_vm_facts(data):
+        for facts in self._all_vm_facts(data, settings.strict):
             vm = VmContext(facts, settings.vars_prefix)
             if self._passes_filters(settings, vm, rejected):
                 candidates.append(vm)
         rejected.warn(self.display)
 
         hostnames = self._hostnames(settings, candidates)
-        for vm in candidates:
-            self._add_host(settings, hostnames[vm.facts["id"]], vm)
+        for vm, hostname in zip(candidates, hostnames):
+            self._add_host(settings, hostname, vm)
         self.display.vv(f"Added {len(candidates)} host(s) in {time.monotonic() - started:.1f} s")
 
-    def _all_vm_facts(self, data: dict) -> list:
-        """Return the facts of every VM, marked unsafe and sorted by cluster and name."""
+    def _all_vm_facts(self, data: dict, strict: bool) -> list:
+        """Return the facts of every VM, marked unsafe and sorted by cluster and name.
+
+        Items that are not objects with an id are skipped with a warning, or fail
+        the run when ``strict`` is true.
+        """
         protection_rows = data.get("protected_vms")
         protection_known = protection_rows is not None
         rows_by_id = {row.get("id"): row for row in protection_rows or [] if isinstance(row, dict)}
         all_facts = []
         for cluster in data["clusters"]:
-            for vm in data["vms"].get(cluster["id"], []):
-                facts = vm_facts(vm, cluster, rows_by_id.get(vm.get("id")), protection_known)
+            records = data["vms"].get(cluster["id"], [])
+            valid = [vm for vm in records if is_vm_record(vm)]
+            if len(valid) < len(records):
+                self._report_bad_records(cluster, records, strict)
+            for vm in valid:
+                facts = vm_facts(vm, cluster, rows_by_id.get(vm["id"]), protection_known)
                 all_facts.append(make_unsafe(facts))
         all_facts.sort(key=sort_key)
         return all_facts
+
+    def _report_bad_records(self, cluster: dict, records: list, strict: bool) -> None:
+        bad = [record for record in records if not is_vm_record(record)]
+        message = (
+            f"{len(bad)} item(s) of the VM list of {describe_cluster(cluster)} are not objects "
+            f"with a non-empty string id, for example {describe_bad_record(bad[0])}. The "
+            "appliance, or a proxy between it and this host, sent data that does not match "
+            "the API."
+        )
+        if strict:
+            raise api_text_error(message + STRICT_HINT)
+        self._warn(message + " These items were skipped.")
 
     def _passes_filters(self, settings, vm, rejected) -> bool:
         for condition in settings.filters:
@@ -509,8 +533,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 return False
         return True
 
-    def _hostnames(self, settings, candidates: list) -> dict:
-        """Return the host name of each VM id, made unique, with a warning for shared names."""
+    def _hostnames(self, settings, candidates: list) -> list:
+        """Return the host name of each candidate, made unique, with a warning for shared names."""
         preferred = []
         for vm in candidates:
             name = self._first_value(settings.hostnames, vm)

@@ -47,7 +47,12 @@ class ClusterFailure:
         self.message = message
 
     def describe(self) -> str:
-        return f"cluster {quote(self.cluster.get('name'))} ({self.cluster.get('id')})"
+        return describe_cluster(self.cluster)
+
+
+def describe_cluster(cluster: dict) -> str:
+    """Name a cluster for a message, as ``cluster 'PROD-AHV-01' (<id>)``."""
+    return f"cluster {quote(cluster.get('name'))} ({cluster.get('id')})"
 
 
 class FetchResult:

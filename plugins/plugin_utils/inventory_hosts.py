@@ -22,6 +22,9 @@ UNKNOWN = "unknown"
 # Characters of a VM id kept in the suffix that tells apart VMs with the same name.
 ID_SUFFIX_LENGTH = 8
 
+# Longest excerpt of a malformed VM list item that goes into a warning.
+BAD_RECORD_TEXT_LENGTH = 60
+
 _ACRONYM_BOUNDARY = re.compile(r"([A-Z]+)([A-Z][a-z])")
 _WORD_BOUNDARY = re.compile(r"([a-z0-9])([A-Z])")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -104,6 +107,27 @@ def _count(value) -> int | None:
     return value
 
 
+def is_vm_record(item) -> bool:
+    """Return whether a VM list item is an object with a non-empty string ``id``."""
+    if not isinstance(item, dict):
+        return False
+    vm_id = item.get("id")
+    return isinstance(vm_id, str) and bool(vm_id.strip())
+
+
+def describe_bad_record(item) -> str:
+    """Describe a VM list item that ``is_vm_record`` rejects, for a warning."""
+    if not isinstance(item, dict):
+        text = "null" if item is None else repr(item)
+        if len(text) > BAD_RECORD_TEXT_LENGTH:
+            text = text[:BAD_RECORD_TEXT_LENGTH] + "..."
+        return f"{text} ({'null' if item is None else type(item).__name__})"
+    name = quote(item.get("name"))
+    if "id" not in item:
+        return f"an object without id, named {name}"
+    return f"an object with id {item['id']!r}, named {name}"
+
+
 def vm_facts(vm: dict, cluster: dict, protection_row: dict | None, protection_known: bool):
     """Return the facts of one VM: its API fields in snake case plus derived fields.
 
@@ -126,36 +150,39 @@ def prefixed(facts: dict, prefix: str) -> dict:
     return {prefix + name: value for name, value in facts.items()}
 
 
-def unique_hostnames(preferred: list) -> tuple[dict, list]:
+def unique_hostnames(preferred: list) -> tuple[list, list]:
     """Give every VM a host name of its own.
 
-    ``preferred`` holds ``(vm_id, name)`` pairs. A name that only one VM wants
-    is kept. VMs that share a name each get ``<name>_<first 8 characters of
-    id>``, or ``<name>_<id>`` when that is taken too. The result depends only
-    on the pairs, not on their order.
+    ``preferred`` holds ``(vm_id, name)`` pairs, one per VM. A name that only
+    one VM wants is kept. VMs that share a name each get ``<name>_<first 8
+    characters of id>``, or ``<name>_<id>`` when that is taken too, or
+    ``<name>_<id>_<n>`` when even the ids are equal. A VM's host name depends
+    only on the pairs, not on their order, and two pairs never get the same one.
 
-    Returns a dict from VM id to host name, and a list of ``(name, [(vm_id,
-    host name), ...])`` for each shared name, sorted by name and id.
+    Returns the host names in the order of ``preferred``, and a list of
+    ``(name, [(vm_id, host name), ...])`` for each shared name, sorted by name
+    and id.
     """
-    ids_by_name: dict = {}
-    for vm_id, name in preferred:
-        ids_by_name.setdefault(name, []).append(vm_id)
+    positions_by_name: dict = {}
+    for position, (_vm_id, name) in enumerate(preferred):
+        positions_by_name.setdefault(name, []).append(position)
 
-    hostnames = {}
+    hostnames: list = [None] * len(preferred)
     taken = set()
-    for name, ids in ids_by_name.items():
-        if len(ids) == 1:
-            hostnames[ids[0]] = name
+    for name, positions in positions_by_name.items():
+        if len(positions) == 1:
+            hostnames[positions[0]] = name
             taken.add(name)
 
     duplicates = []
-    for name in sorted(name for name, ids in ids_by_name.items() if len(ids) > 1):
+    for name in sorted(name for name, positions in positions_by_name.items() if len(positions) > 1):
         renamed = []
-        for vm_id in sorted(ids_by_name[name]):
-            hostname = _free_name(name, str(vm_id), taken)
+        for position in sorted(positions_by_name[name], key=lambda p: str(preferred[p][0])):
+            vm_id = str(preferred[position][0])
+            hostname = _free_name(name, vm_id, taken)
             taken.add(hostname)
-            hostnames[vm_id] = hostname
-            renamed.append((vm_id, hostname))
+            hostnames[position] = hostname
+            renamed.append((preferred[position][0], hostname))
         duplicates.append((name, renamed))
     return hostnames, duplicates
 

@@ -9,9 +9,11 @@ import pytest
 
 from ansible_collections.veeam_ahv.backup.plugins.plugin_utils.inventory_hosts import (
     default_group_names,
+    describe_bad_record,
     describe_duplicates,
     ip_addresses,
     is_field_name,
+    is_vm_record,
     protection_facts,
     snake_case,
     sort_key,
@@ -125,7 +127,7 @@ def test_protection_facts_missing_counts():
 def test_unique_hostnames_keep_single_names():
     names, duplicates = unique_hostnames([("id-1", "a"), ("id-2", "b")])
 
-    assert names == {"id-1": "a", "id-2": "b"}
+    assert names == ["a", "b"]
     assert duplicates == []
 
 
@@ -138,11 +140,7 @@ def test_unique_hostnames_suffix_shared_names():
 
     names, duplicates = unique_hostnames(pairs)
 
-    assert names == {
-        "aaaaaaaa-1111": "web_aaaaaaaa",
-        "bbbbbbbb-2222": "web_bbbbbbbb",
-        "cccccccc-3333": "db",
-    }
+    assert names == ["web_aaaaaaaa", "web_bbbbbbbb", "db"]
     assert duplicates == [
         ("web", [("aaaaaaaa-1111", "web_aaaaaaaa"), ("bbbbbbbb-2222", "web_bbbbbbbb")])
     ]
@@ -151,7 +149,7 @@ def test_unique_hostnames_suffix_shared_names():
 def test_unique_hostnames_same_id_prefix():
     names, _duplicates = unique_hostnames([("12345678-aaaa", "x"), ("12345678-bbbb", "x")])
 
-    assert names == {"12345678-aaaa": "x_12345678", "12345678-bbbb": "x_12345678-bbbb"}
+    assert names == ["x_12345678", "x_12345678-bbbb"]
 
 
 def test_unique_hostnames_suffix_taken_by_real_name():
@@ -160,9 +158,9 @@ def test_unique_hostnames_suffix_taken_by_real_name():
 
     names, _duplicates = unique_hostnames(pairs)
 
-    assert names["cccc"] == "web_aaaaaaaa"
-    assert names["aaaaaaaa-1111"] == "web_aaaaaaaa-1111"
-    assert names["bbbbbbbb-2222"] == "web_bbbbbbbb"
+    assert names[2] == "web_aaaaaaaa"
+    assert names[0] == "web_aaaaaaaa-1111"
+    assert names[1] == "web_bbbbbbbb"
 
 
 def test_unique_hostnames_every_order_same():
@@ -173,11 +171,23 @@ def test_unique_hostnames_every_order_same():
         ("cccccccc-4", "web_aaaaaaaa"),
         ("dddddddd-5", "db"),
     ]
-    expected = unique_hostnames(pairs)
+    names, duplicates = unique_hostnames(pairs)
+    expected = dict(zip(pairs, names))
 
     for order in itertools.permutations(pairs):
-        assert unique_hostnames(list(order)) == expected
-    assert len(set(expected[0].values())) == len(pairs)
+        order_names, order_duplicates = unique_hostnames(list(order))
+        assert dict(zip(order, order_names)) == expected
+        assert order_duplicates == duplicates
+    assert len(set(names)) == len(pairs)
+
+
+def test_unique_hostnames_equal_ids_kept_apart():
+    # Two records with one id are never merged into one host.
+    pairs = [("same-id", "web"), ("same-id", "web"), ("same-id", "web"), ("same-id", "db")]
+
+    names, _duplicates = unique_hostnames(pairs)
+
+    assert names == ["web_same-id", "web_same-id_2", "web_same-id_3", "db"]
 
 
 def test_describe_duplicates_limit():
@@ -197,6 +207,38 @@ def test_describe_duplicates_escapes_control():
     assert "\n" not in text
     assert "\t" not in text
     assert text == r"'tab\tand\nnewline' (2 VMs: 'tab\tand\nnewline_id1', 'tab\tand\nnewline_id2')"
+
+
+@pytest.mark.parametrize(
+    ("item", "valid"),
+    [
+        ({"id": "vm-1"}, True),
+        ({"id": ""}, False),
+        ({"id": "  "}, False),
+        ({"id": None}, False),
+        ({"id": 7}, False),
+        ({"name": "no-id"}, False),
+        (None, False),
+        (1, False),
+        ("vm-1", False),
+    ],
+)
+def test_is_vm_record(item, valid):
+    assert is_vm_record(item) is valid
+
+
+@pytest.mark.parametrize(
+    ("item", "text"),
+    [
+        (None, "null (null)"),
+        (1, "1 (int)"),
+        ("x" * 70, "'" + "x" * 59 + "... (str)"),
+        ({"name": "a\nb"}, "an object without id, named 'a\\nb'"),
+        ({"id": None, "name": "a"}, "an object with id None, named 'a'"),
+    ],
+)
+def test_describe_bad_record(item, text):
+    assert describe_bad_record(item) == text
 
 
 def test_default_group_names():

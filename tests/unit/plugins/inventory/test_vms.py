@@ -188,6 +188,56 @@ def test_duplicate_names_independent_of_order(run_plugin):
     assert list(second["hosts"]) == list(first["hosts"])
 
 
+# --- Malformed VM records ---------------------------------------------------------------------
+
+
+BAD_RECORDS = [1, "x", None, {"name": "no-id"}, {"id": None, "name": "null-id"}, {"id": ""}]
+
+
+def test_malformed_records_skipped(run_plugin):
+    run_plugin.data["vms"][CLUSTER_A["id"]] += copy.deepcopy(BAD_RECORDS)
+
+    inventory = run_plugin({"hostnames": ["name + '_' + id"]})
+
+    assert len(inventory.hosts) == 4
+    messages = run_plugin.warnings.messages
+    assert len(messages) == 1
+    assert f"6 item(s) of the VM list of cluster 'PROD-AHV-01' ({CLUSTER_A['id']})" in messages[0]
+    assert "for example 1 (int)" in messages[0]
+    assert "These items were skipped" in messages[0]
+
+
+def test_malformed_records_strict_error(run_plugin):
+    run_plugin.data["vms"][CLUSTER_B["id"]].append({"id": None, "name": "null-id"})
+
+    with pytest.raises(AnsibleError, match="1 item\\(s\\) of the VM list of cluster 'DR AHV/02'"):
+        run_plugin({"strict": True, "hostnames": ["name + '_' + id"]})
+
+
+def test_null_ids_not_merged(run_plugin):
+    # Before records were checked, two VMs with "id": null became one host.
+    run_plugin.data["vms"][CLUSTER_A["id"]] += [
+        {"id": None, "name": "a"},
+        {"id": None, "name": "b"},
+    ]
+
+    inventory = run_plugin({"hostnames": ["name + '_' + id"]})
+
+    assert len(inventory.hosts) == 4
+
+
+def test_equal_ids_not_merged(run_plugin):
+    twin = copy.deepcopy(run_plugin.data["vms"][CLUSTER_A["id"]][0])
+    twin["name"] = "web-twin"
+    run_plugin.data["vms"][CLUSTER_B["id"]].append(twin)
+
+    inventory = run_plugin()
+
+    assert len(inventory.hosts) == 5
+    assert host_vars(inventory, "web-twin")["veeam_ahv_id"] == twin["id"]
+    assert host_vars(inventory, WEB_A)["veeam_ahv_id"] == twin["id"]
+
+
 # --- Groups -----------------------------------------------------------------------------------
 
 
