@@ -86,6 +86,10 @@ options:
         non-empty string becomes the host name, and the VM id is used when none does.
       - Field names are the host variable names without O(vars_prefix), such as V(name),
         V(id) and V(first_ip). Expressions see both the unprefixed and the prefixed names.
+      - A field name that no VM has, and an expression that fails for a VM, give one warning
+        per entry with the number of VMs it failed for, or fail the run when O(strict) is
+        true. A field that only some VMs have counts as empty for the others. Use
+        C(default) in an expression that reads such a field.
       - VMs that would share a host name are never merged. Each of them is named
         C(<name>_<first 8 characters of its id>) (C(<name>_<id>) if that is taken too)
         with a warning, or the run fails when O(strict) is true. These names depend only
@@ -98,6 +102,7 @@ options:
       - Ordered list of VM field names or Jinja2 expressions, as in O(hostnames). The first
         one that gives a non-empty string becomes C(ansible_host).
       - When none does, C(ansible_host) is not set and Ansible connects to the host name.
+      - Entries that fail are reported as in O(hostnames).
     type: list
     elements: str
     default: [first_ip, name]
@@ -127,9 +132,10 @@ options:
       - If V(true), an expression in O(compose), O(groups) or O(keyed_groups) that fails is
         an error. Otherwise the entry is skipped for that host.
       - If V(true), the run also fails when a cluster's VMs or the protected VM list cannot
-        be read, when an item of a VM list is not an object with an id, when VMs share a
-        host name, and when a filter fails. Otherwise each of these gives a warning and the
-        rest of the inventory loads.
+        be read, when an item of a VM list is not an object with an id, when an entry of
+        O(hostnames) or O(ansible_host_preference) fails, when VMs share a host name, and
+        when a filter fails. Otherwise each of these gives a warning and the rest of the
+        inventory loads.
 notes:
   - Every string that comes from the API is marked unsafe, so Ansible never renders a VM
     name such as C({{ lookup('pipe', 'id') }}) as a template.
@@ -477,8 +483,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         rejected.warn(self.display)
 
         hostnames = self._hostnames(settings, candidates)
+        self._check_field_names("ansible_host_preference", settings, candidates)
+        address_failures = EntryFailures("ansible_host_preference", "no ansible_host")
         for vm, hostname in zip(candidates, hostnames):
-            self._add_host(settings, hostname, vm)
+            self._add_host(settings, hostname, vm, address_failures)
+        address_failures.warn(self._warn)
         self.display.vv(f"Added {len(candidates)} host(s) in {time.monotonic() - started:.1f} s")
 
     def _all_vm_facts(self, data: dict, strict: bool) -> list:
@@ -535,10 +544,13 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def _hostnames(self, settings, candidates: list) -> list:
         """Return the host name of each candidate, made unique, with a warning for shared names."""
+        self._check_field_names("hostnames", settings, candidates)
+        failures = EntryFailures("hostnames", "the VM id")
         preferred = []
         for vm in candidates:
-            name = self._first_value(settings.hostnames, vm)
+            name = self._first_value(settings.hostnames, vm, failures, settings.strict)
             preferred.append((vm.facts["id"], name or str(vm.facts["id"])))
+        failures.warn(self._warn)
         hostnames, duplicates = unique_hostnames(preferred)
         if duplicates:
             message = (
@@ -555,21 +567,43 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             )
         return hostnames
 
-    def _first_value(self, entries: list, vm):
+    def _check_field_names(self, option: str, settings, candidates: list) -> None:
+        """Warn about, or fail on, field names in ``option`` that no VM has."""
+        for entry in getattr(settings, option):
+            if not is_field_name(entry) or not candidates:
+                continue
+            if any(entry in vm.facts or entry in vm.host_variables for vm in candidates):
+                continue
+            message = (
+                f"The {option} entry {entry!r} is not a field of any VM, so it was skipped. "
+                "A field name is a host variable name without vars_prefix, such as name, id, "
+                "first_ip or cluster_name. Any other entry is a Jinja2 expression and must "
+                "contain more than a name."
+            )
+            if settings.strict:
+                raise api_text_error(message + STRICT_HINT)
+            self._warn(message)
+
+    def _first_value(self, entries: list, vm, failures, strict: bool):
         """Return the first entry's non-empty string value, or None.
 
-        A bare field name is read from the facts, and anything else is evaluated
-        as a Jinja2 expression. An expression that fails counts as empty.
+        A bare field name is read from the facts or the prefixed host variables,
+        and anything else is evaluated as a Jinja2 expression. A field the VM lacks
+        counts as empty. An expression that fails counts as empty and is recorded
+        in ``failures``, or raises ``AnsibleError`` when ``strict`` is true.
         """
         for entry in entries:
-            if is_field_name(entry) and entry in vm.facts:
-                value = vm.facts[entry]
+            if is_field_name(entry):
+                value = vm.facts.get(entry, vm.host_variables.get(entry))
             else:
                 try:
                     value = self._compose(entry, vm.variables)
                 except Exception as error:
-                    message = f"Skipping {entry!r} for VM {vm.facts.get('id')}: {error}"
-                    self.display.vvv(escape_control(message))
+                    message = f"The {failures.option} entry {entry!r} failed for VM "
+                    message += f"{vm.facts.get('id')}: {error}"
+                    if strict:
+                        raise api_text_error(message + STRICT_HINT) from None
+                    failures.add(entry, message)
                     continue
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 value = str(value)
@@ -577,11 +611,13 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 return make_unsafe(value)
         return None
 
-    def _add_host(self, settings, hostname: str, vm) -> None:
+    def _add_host(self, settings, hostname: str, vm, address_failures) -> None:
         self.inventory.add_host(hostname)
         for name, value in vm.host_variables.items():
             self.inventory.set_variable(hostname, name, value)
-        address = self._first_value(settings.ansible_host_preference, vm)
+        address = self._first_value(
+            settings.ansible_host_preference, vm, address_failures, settings.strict
+        )
         if address is not None:
             self.inventory.set_variable(hostname, "ansible_host", address)
 
@@ -651,6 +687,28 @@ class HostSettings:
     def __init__(self, get_option):
         for name in self.NAMES:
             setattr(self, name, get_option(name))
+
+
+class EntryFailures:
+    """Counts the VMs for which each entry of a preference list failed, for one warning each."""
+
+    def __init__(self, option: str, fallback: str):
+        self.option = option
+        self.fallback = fallback
+        self.counts: dict = {}
+        self.first_messages: dict = {}
+
+    def add(self, entry: str, message: str) -> None:
+        self.counts[entry] = self.counts.get(entry, 0) + 1
+        self.first_messages.setdefault(entry, message)
+
+    def warn(self, warn) -> None:
+        for entry, count in self.counts.items():
+            warn(
+                f"The {self.option} entry {entry!r} failed for {count} VM(s), which got the "
+                f"next entry's value or {self.fallback} instead. The first failure: "
+                f"{self.first_messages[entry]}"
+            )
 
 
 class FilterRejections:

@@ -265,6 +265,24 @@ def test_page_edges_cap_fifty(run_inventory, emulator, direct_api):
         assert len(pages) == max(1, math.ceil(count / cap))
 
 
+def test_broken_hostnames_entry_warns_once(run_inventory, emulator, tmp_path):
+    source = write_source(tmp_path, "broken", {"hostnames": ["name +"]})
+
+    run = run_inventory(source)
+
+    assert len(run.hostvars) == 39
+    assert run.warnings().count("The hostnames entry 'name +' failed for 39 VM(s)") == 1
+
+
+def test_unknown_hostnames_field_strict_error(run_inventory, emulator, tmp_path):
+    source = write_source(tmp_path, "unknown", {"hostnames": ["nosuchfield"], "strict": True})
+
+    run = run_inventory(source)
+
+    assert run.returncode != 0
+    assert "The hostnames entry 'nosuchfield' is not a field of any VM" in run.warnings()
+
+
 def test_duplicate_names_golden(run_inventory, emulator):
     emulator.control.generate(clusters=2, vmsPerCluster=[6, 3], duplicateNames=2, seed=21)
 

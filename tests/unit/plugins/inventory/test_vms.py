@@ -154,6 +154,52 @@ def test_hostnames_fall_back_to_id(run_plugin):
     assert "a1111111-0000-4000-8000-000000000001" in inventory.hosts
 
 
+def test_hostnames_unknown_field_warns(run_plugin):
+    inventory = run_plugin({"hostnames": ["nosuchfield"]})
+
+    assert "a1111111-0000-4000-8000-000000000001" in inventory.hosts
+    messages = run_plugin.warnings.messages
+    assert len(messages) == 1
+    assert "The hostnames entry 'nosuchfield' is not a field of any VM" in messages[0]
+
+
+def test_hostnames_unknown_field_strict(run_plugin):
+    with pytest.raises(AnsibleError, match="'nosuchfield' is not a field of any VM"):
+        run_plugin({"hostnames": ["nosuchfield"], "strict": True})
+
+
+def test_hostnames_field_of_some_vms(run_plugin):
+    run_plugin.data["vms"][CLUSTER_A["id"]][1]["owner"] = "team-db"
+
+    inventory = run_plugin({"hostnames": ["owner", "name + '_' + id"]})
+
+    assert "team-db" in inventory.hosts
+    assert not run_plugin.warnings.messages
+
+
+def test_hostnames_syntax_error_warns_once(run_plugin):
+    inventory = run_plugin({"hostnames": ["name +"]})
+
+    assert len(inventory.hosts) == 4
+    messages = run_plugin.warnings.messages
+    assert len(messages) == 1
+    assert "The hostnames entry 'name +' failed for 4 VM(s)" in messages[0]
+    assert "the VM id instead" in messages[0]
+
+
+def test_hostnames_syntax_error_strict(run_plugin):
+    with pytest.raises(AnsibleError, match="The hostnames entry 'name \\+' failed for VM"):
+        run_plugin({"hostnames": ["name +"], "strict": True})
+
+
+def test_ansible_host_entry_errors_warn(run_plugin):
+    run_plugin({"ansible_host_preference": ["nosuchfield", "first_ip +", "first_ip"]})
+
+    messages = run_plugin.warnings.messages
+    assert any("ansible_host_preference entry 'nosuchfield' is not" in m for m in messages)
+    assert any("ansible_host_preference entry 'first_ip +' failed for 4" in m for m in messages)
+
+
 def test_duplicate_names_get_id_suffix(run_plugin):
     inventory = run_plugin()
 
