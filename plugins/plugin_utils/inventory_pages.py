@@ -10,9 +10,16 @@ that number.
 
 A later page with another ``totalCount`` or an unexpected number of items means
 that the collection changed during the read, or that the server pages unevenly.
-The collection is then read again from the start with ``ApiClient.get_all``, one
-page after another. A first page without ``totalCount`` makes the read
-sequential too, ending at the first empty page.
+The collection is then read again from the start, one page after another. A
+first page without ``totalCount`` makes the read sequential too, ending at the
+first empty page.
+
+Offset paging can also list an item twice without any change in counts: when an
+item is created before the offset of a page still to come, the items after it
+shift by one, so that page repeats the last item of the page before and another
+item is never listed. Items with an id that was already seen are dropped. When
+fewer distinct items than ``totalCount`` remain, the collection is read again,
+and if the second read also comes up short it fails with ``PagingError``.
 """
 
 from __future__ import annotations
@@ -27,6 +34,10 @@ from ansible_collections.veeam_ahv.backup.plugins.module_utils.paging import (
     MAX_PAGES,
     read_envelope,
 )
+from ansible_collections.veeam_ahv.backup.plugins.plugin_utils.inventory_text import quote
+
+# Repeated ids named in a message, before the rest are only counted.
+MAX_REPEATED_LISTED = 3
 
 
 class CollectionRead:
@@ -37,6 +48,7 @@ class CollectionRead:
         self.path = path
         self.total: int | None = None
         self.step: int | None = None
+        self.bare = False
         self.sequential = False
         self.changed = False
         self.pages: dict = {}
@@ -60,6 +72,7 @@ class CollectionRead:
         if offset == 0 and isinstance(body, list):
             # An endpoint that returns a bare array sends the whole collection at once.
             self.pages[0] = body
+            self.bare = True
             return []
         results, total = read_envelope(body, self.path)
         self.pages[offset] = results
@@ -83,7 +96,8 @@ class CollectionRead:
         if not results:
             raise PagingError(
                 f"GET {self.path} reported totalCount {total} but returned no items at "
-                "offset 0. The collection may have changed while it was read: run again."
+                "offset 0. The list may have changed while it was read: run the inventory "
+                "again."
             )
         self.step = len(results)
         return list(range(self.step, total, self.step))
@@ -126,7 +140,7 @@ def read_collections(executor, get_client, paths: dict, log=None) -> dict:
             if read.finished:
                 continue
             try:
-                next_offsets = _take_result(read, offset, future.result())
+                next_offsets = _take_result(read, offset, future.result(), log)
             except VeeamAhvError as error:
                 read.error = error
                 _cancel_pages(pending, read)
@@ -138,21 +152,82 @@ def read_collections(executor, get_client, paths: dict, log=None) -> dict:
     return {read.key: read.error if read.error is not None else read.items for read in reads}
 
 
-def _take_result(read: CollectionRead, offset, result) -> list:
-    if offset is None:
-        read.items = result
-        return []
-    return read.add_page(offset, result)
+def _take_result(read: CollectionRead, offset, result, log) -> list:
+    if offset is not None:
+        return read.add_page(offset, result)
+    # The result of the second read, one page after another.
+    items, total, bare = result
+    kept, repeated = drop_repeated_ids(items)
+    if repeated and not bare and _may_miss_items(len(kept), total):
+        if total is None:
+            count = f"{len(kept)} distinct item(s), and no totalCount to check them against"
+        else:
+            count = f"{len(kept)} distinct item(s) of the {total} its totalCount reports"
+        raise PagingError(
+            f"GET {read.path} listed {describe_repeats(repeated)} more than once and holds "
+            f"{count}, also when read again. The list changed while it was read, so items "
+            "may be missing: run the inventory again."
+        )
+    if repeated:
+        log(f"GET {read.path} listed {describe_repeats(repeated)} more than once; repeats dropped")
+    read.items = kept
+    return []
 
 
 def _finish(read: CollectionRead, submit, log) -> None:
     if read.changed:
         log(f"GET {read.path} changed while its pages were read in parallel; reading it again")
-        read.changed = False
-        read.pages = {}
-        submit(read, None)
+        _read_again(read, submit)
         return
-    read.items = read.assemble()
+    items, repeated = drop_repeated_ids(read.assemble())
+    if repeated and not read.bare and _may_miss_items(len(items), read.total):
+        log(
+            f"GET {read.path} listed {describe_repeats(repeated)} more than once while its "
+            "pages were read in parallel, so an item may be missing; reading it again"
+        )
+        _read_again(read, submit)
+        return
+    if repeated:
+        log(f"GET {read.path} listed {describe_repeats(repeated)} more than once; repeats dropped")
+    read.items = items
+
+
+def _read_again(read: CollectionRead, submit) -> None:
+    read.changed = False
+    read.pages = {}
+    submit(read, None)
+
+
+def _may_miss_items(distinct: int, total: int | None) -> bool:
+    """Return whether a list of ``distinct`` items may lack some, given its ``totalCount``."""
+    return total is None or distinct < total
+
+
+def drop_repeated_ids(items: list) -> tuple[list, list]:
+    """Return the items without those whose ``id`` an earlier item has, and the repeated ids.
+
+    Items that are not objects with a string id are kept, for the caller to judge.
+    """
+    seen = set()
+    kept = []
+    repeated = []
+    for item in items:
+        item_id = item.get("id") if isinstance(item, dict) else None
+        if isinstance(item_id, str):
+            if item_id in seen:
+                repeated.append(item_id)
+                continue
+            seen.add(item_id)
+        kept.append(item)
+    return kept, repeated
+
+
+def describe_repeats(repeated: list) -> str:
+    """Name repeated ids for a message, as ``2 item id(s) ('a', 'b')``."""
+    names = ", ".join(quote(item_id) for item_id in repeated[:MAX_REPEATED_LISTED])
+    if len(repeated) > MAX_REPEATED_LISTED:
+        names += ", ..."
+    return f"{len(repeated)} item id(s) ({names})"
 
 
 def _cancel_pages(pending: dict, failed: CollectionRead) -> None:
@@ -167,5 +242,31 @@ def _read_page(get_client, path: str, offset: int):
     return client.get(path, params={"offset": offset, "limit": client.page_size})
 
 
-def _read_all(get_client, path: str) -> list:
-    return get_client().get_all(path)
+def _read_all(get_client, path: str) -> tuple:
+    """Read a collection one page after another from offset 0.
+
+    Returns the items, the last ``totalCount`` (None when the pages have none),
+    and whether the endpoint returned a bare array.
+    """
+    client = get_client()
+    items: list = []
+    for _page in range(MAX_PAGES):
+        offset = len(items)
+        body = client.get(path, params={"offset": offset, "limit": client.page_size})
+        if offset == 0 and isinstance(body, list):
+            return body, None, True
+        results, total = read_envelope(body, path)
+        items.extend(results)
+        if total is None:
+            if not results:
+                return items, None, False
+            continue
+        if len(items) >= total:
+            return items, total, False
+        if not results:
+            raise PagingError(
+                f"GET {path} reported totalCount {total} but returned no items at offset "
+                f"{offset}, after {offset} items. The list may have changed while it was "
+                "read: run the inventory again."
+            )
+    raise PagingError(f"GET {path} still returned items after {MAX_PAGES} pages.")

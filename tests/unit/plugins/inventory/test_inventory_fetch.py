@@ -54,6 +54,24 @@ def paged(items: list, cap: int):
     return callback
 
 
+def paged_fixed(items: list, cap: int, total: int):
+    """Return a responses callback like ``paged`` that always reports ``total``."""
+
+    def callback(request):
+        query = parse_qs(urlsplit(request.url).query)
+        offset = int(query["offset"][0])
+        limit = min(int(query["limit"][0]), cap)
+        body = {
+            "offset": offset,
+            "limit": limit,
+            "totalCount": total,
+            "results": items[offset : offset + limit],
+        }
+        return 200, {}, json.dumps(body)
+
+    return callback
+
+
 class TokenServer:
     """Issues a new token pair for every token request."""
 
@@ -189,6 +207,26 @@ def test_cluster_failure_keeps_others(api):
     assert "Internal error" in result.cluster_failures[0].message
     assert sorted(result.data["vms"]) == ["c-empty", "c-seven"]
     assert len(calls(api, "POST", LOGOUT_URL)) == 1
+
+
+def test_repeated_vm_fails_cluster(api):
+    serve_protected_vms(api)
+    for cluster_id in ("c-empty", "c-three"):
+        api.add_callback(
+            "GET", f"{API}/clusters/{cluster_id}/vms", callback=paged(vms_of(cluster_id), 100)
+        )
+    seven = vms_of("c-seven")
+    # Every read gets the page at offset 3 one item early: vm2 twice, vm5 never.
+    shifted = seven[:3] + seven[2:5] + seven[6:]
+    api.add_callback("GET", API + "/clusters/c-seven/vms", callback=paged_fixed(shifted, 3, 7))
+
+    result = fetch_source_data(create_client(page_size=3), None, max_workers=2)
+
+    assert [failure.cluster["id"] for failure in result.cluster_failures] == ["c-seven"]
+    message = result.cluster_failures[0].message
+    assert "listed 1 item id(s) ('c-seven-vm2') more than once" in message
+    assert "6 distinct item(s) of the 7" in message
+    assert sorted(result.data["vms"]) == ["c-empty", "c-three"]
 
 
 def test_protected_failure_recorded(api):

@@ -13,6 +13,7 @@ from ansible_collections.veeam_ahv.backup.plugins.module_utils.errors import (
     PagingError,
 )
 from ansible_collections.veeam_ahv.backup.plugins.plugin_utils.inventory_pages import (
+    drop_repeated_ids,
     read_collections,
 )
 
@@ -51,24 +52,14 @@ class FakeServer:
 
 
 class FakeClient:
-    """Stands in for ApiClient: ``get`` reads one page, ``get_all`` reads pages in order."""
+    """Stands in for ApiClient: ``get`` reads one page."""
 
     def __init__(self, server: FakeServer, page_size: int):
         self.server = server
         self.page_size = page_size
-        self.full_reads: list = []
 
     def get(self, path, params=None):
         return self.server.page(path, params["offset"], params["limit"])
-
-    def get_all(self, path):
-        self.full_reads.append(path)
-        items = []
-        while True:
-            body = self.server.page(path, len(items), self.page_size)
-            items.extend(body["results"])
-            if not body["results"] or len(items) >= body["totalCount"]:
-                return items
 
 
 def numbered(count: int, prefix: str = "vm") -> list:
@@ -165,10 +156,10 @@ def test_collection_growing_read_again():
     server = FakeServer({"/vms": items}, cap=10)
     server.hooks[("/vms", 50)] = lambda s: items.append({"id": "vm-new"})
 
-    outcomes, client = read(server, {"a": "/vms"}, page_size=10, workers=1)
+    outcomes, _client = read(server, {"a": "/vms"}, page_size=10, workers=1)
 
     assert outcomes["a"] == numbered(100) + [{"id": "vm-new"}]
-    assert client.full_reads == ["/vms"]
+    assert server.offsets("/vms").count(0) == 2
 
 
 def test_short_page_read_again():
@@ -180,10 +171,116 @@ def test_short_page_read_again():
 
     server.hooks[("/vms", 20)] = drop_one
 
-    outcomes, client = read(server, {"a": "/vms"}, page_size=10, workers=1)
+    outcomes, _client = read(server, {"a": "/vms"}, page_size=10, workers=1)
 
     assert [item["id"] for item in outcomes["a"]] == [f"vm-{n}" for n in range(30) if n != 25]
-    assert client.full_reads == ["/vms"]
+    assert server.offsets("/vms").count(0) == 2
+
+
+def test_insert_shift_read_again():
+    # A VM created at the front and one deleted at the end keep totalCount at 25, but the
+    # page at offset 10 then repeats vm-9 and vm-24 is gone.
+    items = numbered(25)
+    server = FakeServer({"/vms": items}, cap=5)
+
+    def shift(_server):
+        items.insert(0, {"id": "vm-new"})
+        del items[-1]
+
+    server.hooks[("/vms", 10)] = shift
+
+    outcomes, _client = read(server, {"a": "/vms"}, page_size=5, workers=1)
+
+    assert outcomes["a"] == [{"id": "vm-new"}] + numbered(24)
+    assert server.offsets("/vms").count(0) == 2
+
+
+class RepeatingServer(FakeServer):
+    """Starts the page at ``offset`` one item early, so it repeats an item and skips one."""
+
+    def __init__(self, *args, offset: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.shifted_offset = offset
+
+    def page(self, path, offset, limit):
+        body = super().page(path, offset, limit)
+        if offset == self.shifted_offset:
+            body["results"] = self.collections[path][offset - 1 : offset - 1 + len(body["results"])]
+        return body
+
+
+def test_repeat_in_every_read_fails():
+    server = RepeatingServer({"/vms": numbered(25)}, cap=5, offset=10)
+
+    outcomes, _client = read(server, {"a": "/vms"}, page_size=5, workers=1)
+
+    error = outcomes["a"]
+    assert isinstance(error, PagingError)
+    assert "GET /vms listed 1 item id(s) ('vm-9') more than once" in str(error)
+    assert "24 distinct item(s) of the 25 its totalCount reports" in str(error)
+    assert "run the inventory again" in str(error)
+    assert server.offsets("/vms").count(0) == 2
+
+
+class OverlappingServer(FakeServer):
+    """Returns the page at ``offset`` with one extra item in front, the last of the page before."""
+
+    def __init__(self, *args, offset: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.overlap_offset = offset
+
+    def page(self, path, offset, limit):
+        body = super().page(path, offset, limit)
+        if offset == self.overlap_offset:
+            body["results"] = [self.collections[path][offset - 1]] + body["results"]
+        return body
+
+
+def test_repeat_without_loss_dropped():
+    server = OverlappingServer({"/vms": numbered(10)}, cap=5, offset=5)
+
+    outcomes, _client = read(server, {"a": "/vms"}, page_size=5, workers=1)
+
+    assert outcomes["a"] == numbered(10)
+
+
+def test_repeat_in_bare_array_dropped():
+    server = FakeServer({"/clusters": ({"id": "c1"}, {"id": "c2"}, {"id": "c1"})})
+
+    outcomes, _client = read(server, {"c": "/clusters"})
+
+    assert outcomes["c"] == [{"id": "c1"}, {"id": "c2"}]
+    assert len(server.requests) == 1
+
+
+def test_drop_repeated_ids_keeps_items_without_id():
+    items = [{"id": "a"}, {"id": "b"}, {"id": "a"}, {"id": None}, {"id": None}, 1, 1]
+
+    kept, repeated = drop_repeated_ids(items)
+
+    assert kept == [{"id": "a"}, {"id": "b"}, {"id": None}, {"id": None}, 1, 1]
+    assert repeated == ["a"]
+
+
+class OvercountingServer(FakeServer):
+    """Reports a totalCount one higher than the number of items it has."""
+
+    def page(self, path, offset, limit):
+        body = super().page(path, offset, limit)
+        body["totalCount"] += 1
+        return body
+
+
+def test_second_read_short_fails():
+    server = OvercountingServer({"/vms": numbered(10)}, cap=5)
+
+    outcomes, _client = read(server, {"a": "/vms"}, page_size=5, workers=1)
+
+    error = outcomes["a"]
+    assert isinstance(error, PagingError)
+    assert "reported totalCount 11 but returned no items at offset 10, after 10 items" in str(error)
+    assert "run the inventory again" in str(error)
+    assert server.offsets("/vms").count(0) == 2
 
 
 def test_page_error_fails_one_collection():
