@@ -136,6 +136,8 @@ options:
         O(hostnames) or O(ansible_host_preference) fails, when VMs share a host name, and
         when a filter fails. Otherwise each of these gives a warning and the rest of the
         inventory loads.
+      - When the VM list of every selected cluster fails, the run fails whatever the value,
+        because an inventory without any host is no partial success.
 notes:
   - Every string that comes from the API is marked unsafe, so Ansible never renders a VM
     name such as C({{ lookup('pipe', 'id') }}) as a template.
@@ -245,6 +247,9 @@ STRICT_HINT = (
 
 # At most this many messages of one kind go into a warning, and the rest are counted.
 MAX_LISTED = 5
+# At most this many cluster errors, which may be long, go into the error of a run that
+# read no cluster.
+MAX_FAILURES_LISTED = 3
 
 
 # ansible-core 2.19 and later trust only tagged strings as templates, so wrap_var
@@ -423,7 +428,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             f"{connection['url']} with {result.request_count} request(s) and "
             f"{result.retry_count} retry(s) in {time.monotonic() - started:.1f} s"
         )
-        self._report_fetch_problems(result)
+        self._report_fetch_problems(result, connection["url"])
         return result
 
     def _new_client(self, connection: dict, access_token):
@@ -441,7 +446,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             log=self.display.vvvv,
         )
 
-    def _report_fetch_problems(self, result) -> None:
+    def _report_fetch_problems(self, result, url: str) -> None:
+        clusters = result.data["clusters"]
+        if clusters and len(result.cluster_failures) == len(clusters):
+            raise api_text_error(self._nothing_read_message(result, url))
         strict = self.get_option("strict")
         for failure in result.cluster_failures:
             message = f"Reading the VMs of {failure.describe()} failed: {failure.message}"
@@ -463,6 +471,24 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 f"{result.retry_count} request(s) were retried after a busy response or a "
                 "connection error; run with -vvvv to see them."
             )
+
+    @staticmethod
+    def _nothing_read_message(result, url: str) -> str:
+        """Describe a run in which no cluster's VM list could be read, with the first errors."""
+        failures = result.cluster_failures
+        listed = "; ".join(
+            f"{failure.describe()}: {failure.message}" for failure in failures[:MAX_FAILURES_LISTED]
+        )
+        if len(failures) > MAX_FAILURES_LISTED:
+            listed += f"; and {len(failures) - MAX_FAILURES_LISTED} more"
+        message = (
+            f"Reading the inventory from {url} failed: the VM lists of all {len(failures)} "
+            f"selected cluster(s) could not be read, so the inventory would have no hosts. "
+            f"{listed}"
+        )
+        if result.protection_error is not None:
+            message += f" Reading the protected VM list failed too: {result.protection_error}"
+        return message
 
     def _warn(self, message: str) -> None:
         """Show a warning that may contain API text, with control characters escaped."""

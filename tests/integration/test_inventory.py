@@ -406,6 +406,21 @@ def test_failing_protected_list_warning(run_inventory, emulator):
     assert "veeam_ahv_protected" not in run.data
 
 
+@pytest.mark.parametrize("strict", [False, True])
+def test_every_cluster_failing_error(run_inventory, emulator, tmp_path, strict):
+    for path in (r"^/api/v7/clusters/[^/]+/vms$", r"^/api/v7/protectedVms$"):
+        emulator.control.add_fault(method="GET", path=path, status=500, body="html", count=-1)
+    source = write_source(tmp_path, "all-failing", {"strict": strict})
+
+    run = run_inventory(source)
+
+    assert run.returncode != 0
+    assert "the VM lists of all 3 selected cluster(s) could not be read" in run.warnings()
+    assert "cluster 'PROD-AHV-01'" in run.warnings()
+    assert "Reading the protected VM list failed too" in run.warnings()
+    assert len(api_requests(emulator, "POST", r"/api/oauth2/logout")) == 1
+
+
 # --- Requests per run -------------------------------------------------------------------------
 
 

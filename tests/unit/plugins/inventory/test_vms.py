@@ -472,6 +472,46 @@ def test_cluster_failure_strict_error(run_plugin):
         run_plugin({"strict": True, "hostnames": ["name + '_' + id"]})
 
 
+def test_every_cluster_failing_is_error(run_plugin):
+    run_plugin.data["vms"] = {}
+    run_plugin.cluster_failures = [
+        ClusterFailure(CLUSTER_A, "GET /a failed with HTTP 503."),
+        ClusterFailure(CLUSTER_B, "GET /b failed with HTTP 401."),
+    ]
+    run_plugin.protection_error = "GET /protectedVms failed with HTTP 503."
+
+    with pytest.raises(AnsibleError, match="the VM lists of all 2 selected cluster") as error:
+        run_plugin()
+
+    message = str(error.value)
+    assert f"Reading the inventory from {URL} failed" in message
+    assert f"cluster 'PROD-AHV-01' ({CLUSTER_A['id']}): GET /a failed with HTTP 503." in message
+    assert "cluster 'DR AHV/02'" in message
+    assert "Reading the protected VM list failed too: GET /protectedVms" in message
+
+
+def test_every_cluster_failing_lists_three(run_plugin):
+    clusters = [{"id": f"c-{number}", "name": f"C{number}"} for number in range(5)]
+    run_plugin.data.update(clusters=clusters, vms={})
+    run_plugin.cluster_failures = [ClusterFailure(cluster, "failed.") for cluster in clusters]
+
+    with pytest.raises(AnsibleError, match="all 5 selected cluster") as error:
+        run_plugin()
+
+    assert "cluster 'C2'" in str(error.value)
+    assert "cluster 'C3'" not in str(error.value)
+    assert "; and 2 more" in str(error.value)
+
+
+def test_no_clusters_empty_inventory(run_plugin):
+    run_plugin.data.update(clusters=[], vms={}, protected_vms=[])
+
+    inventory = run_plugin()
+
+    assert hostnames(inventory) == []
+    assert not run_plugin.warnings.messages
+
+
 def test_protection_failure_unknown_state(run_plugin):
     run_plugin.protection_error = "GET /protectedVms failed with HTTP 503."
 
