@@ -120,7 +120,9 @@ options:
       - Whether to add each host to the groups C(<group_prefix>cluster_<cluster name>),
         C(<group_prefix>protected) or C(<group_prefix>unprotected), and
         C(<group_prefix>pd_<protection domain>) when the VM is in a protection domain.
-      - Group names are sanitized the way Ansible sanitizes constructed group names.
+      - Group names are sanitized the way Ansible sanitizes constructed group names. When
+        the names of several clusters give the same cluster group, such as C(PROD-AHV-01)
+        and C(PROD_AHV_01), that group holds the VMs of all of them, with one warning.
     type: bool
     default: true
   group_prefix:
@@ -205,6 +207,7 @@ from ansible_collections.veeam_ahv.backup.plugins.plugin_utils.inventory_fetch i
     validate_source_data,
 )
 from ansible_collections.veeam_ahv.backup.plugins.plugin_utils.inventory_hosts import (
+    cluster_group_name,
     default_group_names,
     describe_bad_record,
     describe_duplicates,
@@ -220,6 +223,7 @@ from ansible_collections.veeam_ahv.backup.plugins.plugin_utils.inventory_options
 )
 from ansible_collections.veeam_ahv.backup.plugins.plugin_utils.inventory_text import (
     escape_control,
+    quote,
 )
 
 CONNECTION_OPTIONS = (
@@ -511,9 +515,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         hostnames = self._hostnames(settings, candidates)
         self._check_field_names("ansible_host_preference", settings, candidates)
         address_failures = EntryFailures("ansible_host_preference", "no ansible_host")
+        cluster_groups: dict = {}
         for vm, hostname in zip(candidates, hostnames):
-            self._add_host(settings, hostname, vm, address_failures)
+            self._add_host(settings, hostname, vm, address_failures, cluster_groups)
         address_failures.warn(self._warn)
+        self._warn_shared_cluster_groups(settings, cluster_groups)
         self.display.vv(f"Added {len(candidates)} host(s) in {time.monotonic() - started:.1f} s")
 
     def _all_vm_facts(self, data: dict, strict: bool) -> list:
@@ -637,7 +643,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 return make_unsafe(value)
         return None
 
-    def _add_host(self, settings, hostname: str, vm, address_failures) -> None:
+    def _add_host(self, settings, hostname: str, vm, address_failures, cluster_groups) -> None:
         self.inventory.add_host(hostname)
         for name, value in vm.host_variables.items():
             self.inventory.set_variable(hostname, name, value)
@@ -648,9 +654,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             self.inventory.set_variable(hostname, "ansible_host", address)
 
         if settings.default_groups:
-            for group in default_group_names(vm.facts, settings.group_prefix):
-                group = self.inventory.add_group(self._sanitize_group_name(group))
-                self.inventory.add_child(group, hostname)
+            self._add_default_groups(settings, hostname, vm, cluster_groups)
 
         if not (settings.compose or settings.groups or settings.keyed_groups):
             return
@@ -662,6 +666,38 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         self._add_host_to_keyed_groups(
             settings.keyed_groups, host_variables, hostname, settings.strict
         )
+
+    def _add_default_groups(self, settings, hostname: str, vm, cluster_groups: dict) -> None:
+        """Add the host to its default groups, and record its cluster by cluster group name.
+
+        ``cluster_groups`` maps each sanitized cluster group name to the ids and names of
+        the clusters whose VMs joined it.
+        """
+        cluster_group = cluster_group_name(vm.facts, settings.group_prefix)
+        for group in default_group_names(vm.facts, settings.group_prefix):
+            name = self.inventory.add_group(self._sanitize_group_name(group))
+            self.inventory.add_child(name, hostname)
+            if group == cluster_group:
+                clusters = cluster_groups.setdefault(name, {})
+                clusters[str(vm.facts.get("cluster_id"))] = vm.facts.get("cluster_name")
+
+    def _warn_shared_cluster_groups(self, settings, cluster_groups: dict) -> None:
+        """Warn once for each cluster group that holds the VMs of more than one cluster."""
+        for group, clusters in sorted(cluster_groups.items()):
+            if len(clusters) < 2:
+                continue
+            names = ", ".join(
+                f"{quote(name)} ({cluster_id})"
+                for cluster_id, name in sorted(
+                    clusters.items(), key=lambda item: (str(item[1]), item[0])
+                )
+            )
+            self._warn(
+                f"The default group {quote(group)} holds the VMs of {len(clusters)} clusters, "
+                f"because their names give the same group name: {names}. A play that "
+                "targets this group acts on the VMs of all of them. Group by "
+                f"{settings.vars_prefix}cluster_id with keyed_groups to tell them apart."
+            )
 
 
 def api_text_error(message: str) -> AnsibleError:

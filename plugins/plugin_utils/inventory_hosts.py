@@ -221,9 +221,9 @@ def default_group_names(facts: dict, prefix: str) -> list:
     is in one. A VM whose protection is unknown joins neither protection group.
     """
     names = []
-    cluster = facts.get("cluster_name") or facts.get("cluster_id")
-    if cluster:
-        names.append(f"{prefix}cluster_{cluster}")
+    cluster_group = cluster_group_name(facts, prefix)
+    if cluster_group is not None:
+        names.append(cluster_group)
     state = facts.get("protection_state")
     if state in (PROTECTED, UNPROTECTED):
         names.append(f"{prefix}{state}")
@@ -231,6 +231,14 @@ def default_group_names(facts: dict, prefix: str) -> list:
     if isinstance(domain, str) and domain:
         names.append(f"{prefix}pd_{domain}")
     return names
+
+
+def cluster_group_name(facts: dict, prefix: str) -> str | None:
+    """Return the unsanitized name of the VM's cluster group, or None without a cluster."""
+    cluster = facts.get("cluster_name") or facts.get("cluster_id")
+    if not cluster:
+        return None
+    return f"{prefix}cluster_{cluster}"
 
 
 def sort_key(facts: dict) -> tuple:

@@ -355,6 +355,42 @@ def test_unicode_names_kept(run_inventory, emulator):
     assert "監視サーバー-00013" in run.hostvars
 
 
+def minimal_cluster(number: int, name: str) -> dict:
+    """Build a dataset cluster with one VM, for the emulator's reset."""
+    cluster_id = f"00000000-0000-4000-8000-{number:012d}"
+    return {
+        "id": cluster_id,
+        "name": name,
+        "networks": [{"id": f"00000000-0000-4000-9000-{number:012d}", "name": "VM-Network"}],
+        "storageContainers": [
+            {"id": f"00000000-0000-4000-a000-{number:012d}", "name": "default-container"}
+        ],
+        "vms": [
+            {
+                "id": f"00000000-0000-4000-b000-{number:012d}",
+                "name": f"vm-{number}",
+                "clusterId": cluster_id,
+                "clusterName": name,
+                "disks": [],
+                "networkAdapters": [],
+            }
+        ],
+    }
+
+
+def test_clusters_sharing_group_warning(run_inventory, emulator):
+    names = ["PROD-AHV-01", "PROD_AHV_01", "PROD AHV 01"]
+    clusters = [minimal_cluster(number, name) for number, name in enumerate(names, start=1)]
+    emulator.control.reset({"clusters": clusters})
+
+    run = run_inventory(source_file("env-only"))
+
+    assert sorted(run.group("veeam_ahv_cluster_PROD_AHV_01")) == ["vm-1", "vm-2", "vm-3"]
+    warning = "The default group 'veeam_ahv_cluster_PROD_AHV_01' holds the VMs of 3 clusters"
+    assert run.warnings().count(warning) == 1
+    assert "'PROD AHV 01' (00000000-0000-4000-8000-000000000003)" in run.warnings()
+
+
 # --- A cluster that fails ---------------------------------------------------------------------
 
 

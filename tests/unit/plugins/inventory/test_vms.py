@@ -297,6 +297,39 @@ def test_default_groups(run_plugin):
     assert group_hosts(inventory, "veeam_ahv_pd_pd_gold") == ["db"]
 
 
+def rename_clusters(run_plugin, names: list) -> None:
+    """Give the sample clusters (and their VMs) the given names."""
+    clusters = run_plugin.data["clusters"]
+    for position, name in enumerate(names):
+        # A copy, because the sample data shares CLUSTER_A and CLUSTER_B with other tests.
+        clusters[position] = dict(clusters[position], name=name)
+        for vm in run_plugin.data["vms"][clusters[position]["id"]]:
+            vm["clusterName"] = name
+
+
+@pytest.mark.parametrize("names", [["PROD-AHV-01", "PROD AHV 01"], ["SAME", "SAME"]])
+def test_clusters_sharing_group_warn(run_plugin, names):
+    rename_clusters(run_plugin, names)
+
+    inventory = run_plugin({"hostnames": ["name + '_' + id"]})
+
+    group = "veeam_ahv_cluster_" + names[0].replace("-", "_")
+    assert len(group_hosts(inventory, group)) == 4
+    messages = run_plugin.warnings.messages
+    assert len(messages) == 1
+    assert f"The default group '{group}' holds the VMs of 2 clusters" in messages[0]
+    assert f"{names[0]!r} ({CLUSTER_A['id']})" in messages[0]
+    assert f"{names[1]!r} ({CLUSTER_B['id']})" in messages[0]
+
+
+def test_clusters_sharing_group_without_default_groups(run_plugin):
+    rename_clusters(run_plugin, ["SAME", "SAME"])
+
+    run_plugin({"hostnames": ["name + '_' + id"], "default_groups": False})
+
+    assert not run_plugin.warnings.messages
+
+
 def test_group_prefix_option(run_plugin):
     inventory = run_plugin({"group_prefix": "ahv_"})
 
