@@ -65,7 +65,8 @@ options:
   max_workers:
     description:
       - Number of clusters whose VM lists are read at the same time.
-      - Each thread uses its own HTTP session and the same access token.
+      - Each thread uses its own HTTP session. The threads share the token of the one
+        login, and a token that nears expiry or is rejected is refreshed once for all.
     type: int
     default: 4
   page_size:
@@ -417,7 +418,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         try:
             check_credentials(connection)
             result = fetch_source_data(
-                lambda access_token=None: self._new_client(connection, access_token),
+                lambda: self._new_client(connection),
                 self.get_option("clusters"),
                 self.get_option("max_workers"),
                 log=lambda message: self.display.vvv(escape_control(message)),
@@ -435,13 +436,12 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         self._report_fetch_problems(result, connection["url"])
         return result
 
-    def _new_client(self, connection: dict, access_token):
-        """Create a client. Given ``access_token``, it uses that token instead of logging in."""
+    def _new_client(self, connection: dict):
         return ApiClient(
             url=connection["url"],
             username=connection["username"],
             password=connection["password"],
-            access_token=access_token or connection["access_token"],
+            access_token=connection["access_token"],
             api_version=connection["api_version"] or "v7",
             validate_certs=connection["validate_certs"],
             ca_path=connection["ca_path"],

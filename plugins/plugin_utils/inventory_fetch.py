@@ -9,18 +9,24 @@ and one logout, whatever the number of VMs.
 
 The lists are read in parallel, and so are the pages of one list once its first
 page gives its length (see ``inventory_pages``). ``requests`` sessions are not
-thread-safe, so every worker thread has an ``ApiClient`` of its own. The workers reuse the
-access token of the client that logged in, so they add no logins, and a worker
-logs in with the password only when the server rejects that token.
+thread-safe, so every worker thread has an ``ApiClient`` of its own. The workers
+share the token of the client that logged in, through ``SharedTokens``: a token
+that nears expiry or that the server rejects is renewed once for all threads, and
+the client that logged in logs out the last token when the reads are done.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.veeam_ahv.backup.plugins.module_utils.client import api_path
-from ansible_collections.veeam_ahv.backup.plugins.module_utils.errors import VeeamAhvError
+from ansible_collections.veeam_ahv.backup.plugins.module_utils.errors import (
+    ApiConnectionError,
+    ApiError,
+    VeeamAhvError,
+)
 from ansible_collections.veeam_ahv.backup.plugins.module_utils.resources import (
     list_clusters,
     match_cluster,
@@ -77,6 +83,42 @@ class FetchResult:
         return not self.cluster_failures and self.protection_error is None
 
 
+class SharedTokens:
+    """A ``TokenManager`` that the worker clients share, with every use under one lock.
+
+    ``ApiClient`` gets its bearer token from ``client.tokens.access_token()`` and calls
+    ``client.tokens.renew_after_rejection()`` after a 401, so a worker client whose
+    ``tokens`` is this object uses the token of the client that logged in. The token
+    manager refreshes a token that nears expiry once, for the first thread that asks.
+    Token requests go through the session of the client that logged in, which no other
+    thread uses while the workers run.
+    """
+
+    def __init__(self, tokens):
+        self._tokens = tokens
+        self._lock = threading.Lock()
+        self._sent = threading.local()
+
+    def access_token(self) -> str:
+        with self._lock:
+            token = self._tokens.access_token()
+        self._sent.token = token
+        return token
+
+    def renew_after_rejection(self) -> bool:
+        """Renew the token after a 401, unless another thread renewed it in the meantime."""
+        with self._lock:
+            current = self._tokens.token
+            rejected = getattr(self._sent, "token", None)
+            if current is not None and current.access_token != rejected:
+                return True
+            return self._tokens.renew_after_rejection()
+
+    def logout(self, include_given: bool = False) -> bool:
+        """Do nothing: the client that logged in logs out once every worker is done."""
+        return False
+
+
 class ThreadClients:
     """One ``ApiClient`` per thread, created on first use and closed together."""
 
@@ -122,10 +164,10 @@ def select_clusters(clusters: list, references: list | None) -> list:
 def fetch_source_data(create_client, cluster_references, max_workers: int, log=None):
     """Read the selected clusters, their VMs and the protected VMs.
 
-    ``create_client(access_token=None)`` returns a new ``ApiClient``. Given a
-    token, that client uses it instead of logging in. A cluster whose VMs cannot
-    be read becomes a ``ClusterFailure`` and a failed ``GET /protectedVms`` sets
-    ``protection_error``; any other API error is raised as ``VeeamAhvError``.
+    ``create_client()`` returns a new ``ApiClient``. The first one logs in, and
+    the others use its token. A cluster whose VMs cannot be read becomes a
+    ``ClusterFailure`` and a failed ``GET /protectedVms`` sets
+    ``protection_error``. Any other API error is raised as ``VeeamAhvError``.
     The client that logged in logs out before this returns.
     """
     log = log or (lambda message: None)
@@ -135,17 +177,51 @@ def fetch_source_data(create_client, cluster_references, max_workers: int, log=N
     try:
         clusters = select_clusters(list_clusters(main_client), cluster_references)
         log(f"Reading VMs of {len(clusters)} cluster(s) with up to {max_workers} thread(s)")
-        token = main_client.tokens.access_token()
-        workers = ThreadClients(lambda: create_client(access_token=token))
+        shared_tokens = SharedTokens(main_client.tokens)
+        workers = ThreadClients(lambda: _worker_client(create_client, shared_tokens))
         result = _read_in_parallel(workers, clusters, max_workers, log)
     finally:
         closing_warnings = workers.close_all() if workers is not None else []
-        closing_warnings.extend(main_client.close())
+        closing_warnings.extend(_log_out(main_client, log))
     clients = [main_client] + workers.clients
     result.warnings.extend(closing_warnings)
     result.request_count = sum(client.request_count for client in clients)
     result.retry_count = sum(client.retry_count for client in clients)
     return result
+
+
+def _worker_client(create_client, shared_tokens: SharedTokens):
+    client = create_client()
+    client.tokens = shared_tokens
+    return client
+
+
+def _log_out(client, log) -> list:
+    """Log out the token that ``client`` obtained, close it, and return warnings.
+
+    An access token that nears expiry is refreshed first while its refresh token
+    is valid, so that the logout is accepted and revokes the refresh token too. A
+    logout that the server answers with 401 found the token expired already,
+    which needs no warning.
+    """
+    warnings_list = []
+    tokens = client.tokens
+    token = tokens.token
+    try:
+        if token is not None and token.issued_by_client and token.can_refresh(time.time()):
+            # Sends a request only when the access token is no longer fresh.
+            tokens.access_token()
+        tokens.logout()
+    except ApiError as error:
+        if error.status == 401:
+            log(f"The logout was answered with HTTP 401: the token had expired already. {error}")
+        else:
+            warnings_list.append(f"Logout failed, the token will expire on its own: {error}")
+    except (ApiConnectionError, VeeamAhvError) as error:
+        warnings_list.append(f"Logout failed, the token will expire on its own: {error}")
+    # With the token logged out or forgotten, close() only closes the session.
+    warnings_list.extend(client.close())
+    return warnings_list
 
 
 def _read_in_parallel(workers: ThreadClients, clusters: list, max_workers: int, log):

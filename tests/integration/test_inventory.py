@@ -484,6 +484,44 @@ def test_request_count_pages_not_vms(run_inventory, emulator, direct_api, tmp_pa
     assert len(log) == 1 + 1 + vm_pages + protected_pages + 1
 
 
+def token_grants(emulator) -> list:
+    return [
+        entry["body"]["grantType"] for entry in api_requests(emulator, "POST", r"/api/oauth2/token")
+    ]
+
+
+def test_expired_token_renewed_once(run_inventory, emulator, tmp_path):
+    emulator.control.add_fault(
+        method="GET", path=r"^/api/v7/clusters/[^/]+/vms$", expireToken=True, count=1
+    )
+    source = write_source(tmp_path, "expiring", {"max_workers": 4})
+
+    run = run_inventory(source)
+
+    assert len(run.hostvars) == 39
+    assert "Logout failed" not in run.warnings()
+    assert token_grants(emulator) == ["Password", "RefreshToken"]
+    logouts = api_requests(emulator, "POST", r"/api/oauth2/logout")
+    assert [entry["status"] for entry in logouts] == [204]
+
+
+def test_short_token_lifetime_one_login(run_inventory, emulator, tmp_path):
+    emulator.control.generate(clusters=2, vmsPerCluster=6, seed=11)
+    emulator.control.set_config(accessTokenLifetime=2, maxPageSize=2)
+    emulator.control.add_fault(method="GET", path=r"/vms$|/protectedVms$", delay=0.3, count=-1)
+    source = write_source(tmp_path, "short-tokens", {"max_workers": 2, "page_size": 2})
+
+    run = run_inventory(source)
+
+    assert len(run.hostvars) == 12
+    assert "Logout failed" not in run.warnings()
+    grants = token_grants(emulator)
+    assert grants.count("Password") == 1
+    assert grants.count("RefreshToken") >= 1
+    logouts = api_requests(emulator, "POST", r"/api/oauth2/logout")
+    assert [entry["status"] for entry in logouts] == [204]
+
+
 def test_selected_clusters_only(run_inventory, emulator, direct_api, tmp_path):
     prod = cluster_by_name(direct_api, "PROD-AHV-01")
     dr = cluster_by_name(direct_api, "DR-AHV-01")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import threading
+import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -73,24 +75,51 @@ def paged_fixed(items: list, cap: int, total: int):
 
 
 class TokenServer:
-    """Issues a new token pair for every token request."""
+    """Issues a new token pair for every token request, and records the grant types.
 
-    def __init__(self):
+    Given a ``clock``, the access tokens expire ``lifetime`` seconds after its time.
+    """
+
+    def __init__(self, clock=None, lifetime: float = 600):
         self.count = 0
         self.lock = threading.Lock()
+        self.grants: list = []
+        self.clock = clock
+        self.lifetime = lifetime
 
     def __call__(self, request):
         with self.lock:
             self.count += 1
             number = self.count
+            self.grants.append(parse_qs(request.body)["grantType"][0])
         body = {"accessToken": f"access-{number}", "refreshToken": f"refresh-{number}"}
+        if self.clock is not None:
+            expiry = datetime.datetime.fromtimestamp(
+                self.clock() + self.lifetime, datetime.timezone.utc
+            )
+            body["accessTokenExpiresAt"] = expiry.strftime("%Y-%m-%dT%H:%M:%SZ")
         return 200, {}, json.dumps(body)
 
 
+class FakeClock:
+    """A clock that stands still until a test moves it."""
+
+    def __init__(self, now: float = 1_800_000_000.0):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
 @pytest.fixture
-def api():
+def token_server():
+    return TokenServer()
+
+
+@pytest.fixture
+def api(token_server):
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.add_callback("POST", TOKEN_URL, callback=TokenServer())
+        mock.add_callback("POST", TOKEN_URL, callback=token_server)
         mock.post(LOGOUT_URL, status=204)
         mock.get(API + "/clusters", json=CLUSTERS)
         yield mock
@@ -107,15 +136,15 @@ def serve_protected_vms(api, cap: int = 100):
     api.add_callback("GET", API + "/protectedVms", callback=paged(rows, cap))
 
 
-def create_client(page_size: int = 100):
-    def factory(access_token=None):
+def create_client(page_size: int = 100, clock=None):
+    def factory():
         return ApiClient(
             url=BASE,
             username="administrator",
             password="secret",
-            access_token=access_token,
             page_size=page_size,
             retry_policy=RetryPolicy(max_retries=0),
+            clock=clock or time.time,
         )
 
     return factory
@@ -241,7 +270,7 @@ def test_protected_failure_recorded(api):
     assert len(result.data["vms"]) == 3
 
 
-def test_worker_logs_in_after_rejected_token(api):
+def test_rejected_token_refreshed_once(api, token_server):
     serve_protected_vms(api)
     for cluster_id in ("c-empty", "c-seven"):
         api.add_callback(
@@ -253,10 +282,84 @@ def test_worker_logs_in_after_rejected_token(api):
     result = fetch_source_data(create_client(), None, max_workers=1)
 
     assert result.complete
-    assert len(calls(api, "POST", TOKEN_URL)) == 2
-    # The worker logs out the token it got, and the main client logs out the first one.
+    assert result.warnings == []
+    assert token_server.grants == ["Password", "RefreshToken"]
+    # The client that logged in logs out the refreshed token, and nothing else is logged out.
     logouts = [call.request.headers["Authorization"] for call in calls(api, "POST", LOGOUT_URL)]
-    assert logouts == ["Bearer access-2", "Bearer access-1"]
+    assert logouts == ["Bearer access-2"]
+
+
+def test_parallel_rejections_refresh_once(api, token_server):
+    serve_protected_vms(api)
+    served = {cluster["id"]: paged(vms_of(cluster["id"]), 100) for cluster in CLUSTERS}
+    barrier = threading.Barrier(3, timeout=5)
+
+    def expire_first_token(request):
+        # Every list is requested with the first token, which the server has expired.
+        cluster_id = request.url.split("/clusters/")[1].split("/")[0]
+        if request.headers["Authorization"] == "Bearer access-1":
+            barrier.wait()
+            return 401, {}, ""
+        return served[cluster_id](request)
+
+    for cluster in CLUSTERS:
+        api.add_callback("GET", f"{API}/clusters/{cluster['id']}/vms", callback=expire_first_token)
+
+    result = fetch_source_data(create_client(), ["EMPTY", "THREE", "SEVEN"], max_workers=4)
+
+    assert result.complete
+    assert token_server.grants == ["Password", "RefreshToken"]
+    logouts = [call.request.headers["Authorization"] for call in calls(api, "POST", LOGOUT_URL)]
+    assert logouts == ["Bearer access-2"]
+
+
+def test_stale_token_refreshed_before_logout(api, token_server):
+    clock = FakeClock()
+    token_server.clock = clock
+    serve_cluster_vms(api)
+    serve_protected_vms(api)
+    factory = create_client(clock=clock)
+    created = []
+
+    def create_and_age_token():
+        client = factory()
+        if created:
+            # Once the workers are done, the access token of the login is near expiry.
+            original_close = client.close
+            client.close = lambda: (setattr(clock, "now", clock.now + 400), original_close())[1]
+        created.append(client)
+        return client
+
+    result = fetch_source_data(create_and_age_token, None, max_workers=1)
+
+    assert result.warnings == []
+    assert token_server.grants == ["Password", "RefreshToken"]
+    logouts = [call.request.headers["Authorization"] for call in calls(api, "POST", LOGOUT_URL)]
+    assert logouts == ["Bearer access-2"]
+
+
+def test_logout_401_not_a_warning(api):
+    serve_cluster_vms(api)
+    serve_protected_vms(api)
+    api.replace(responses.POST, LOGOUT_URL, status=401, json={"title": "Token expired"})
+    messages = []
+
+    result = fetch_source_data(create_client(), None, max_workers=2, log=messages.append)
+
+    assert result.warnings == []
+    assert any("The logout was answered with HTTP 401" in message for message in messages)
+
+
+def test_logout_failure_warns(api):
+    serve_cluster_vms(api)
+    serve_protected_vms(api)
+    api.replace(responses.POST, LOGOUT_URL, status=500, json={"title": "Internal error"})
+
+    result = fetch_source_data(create_client(), None, max_workers=2)
+
+    assert len(result.warnings) == 1
+    assert "Logout failed, the token will expire on its own" in result.warnings[0]
+    assert "HTTP 500" in result.warnings[0]
 
 
 def test_cluster_list_failure_raises_and_logs_out(api):

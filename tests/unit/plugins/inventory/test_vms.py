@@ -584,7 +584,7 @@ def recorded_clients(run_plugin, monkeypatch):
 
     def fetch_creating_client(create_client, cluster_references, max_workers, log=None):
         create_client()
-        create_client(access_token="token-from-login")
+        create_client()
         return run_plugin.fake_fetch(create_client, cluster_references, max_workers, log)
 
     original_plugin = run_plugin.plugin
@@ -668,12 +668,12 @@ def test_access_token_from_environment(run_plugin, recorded_clients, monkeypatch
     assert recorded_clients[0]["access_token"] == "env-token"
 
 
-def test_worker_clients_reuse_token(run_plugin, recorded_clients):
+def test_clients_get_same_options(run_plugin, recorded_clients):
     run_plugin({"page_size": 50})
 
+    assert recorded_clients[1] == recorded_clients[0]
     assert recorded_clients[0]["access_token"] is None
-    assert recorded_clients[1]["access_token"] == "token-from-login"
-    assert recorded_clients[1]["password"] == "secret"
+    assert recorded_clients[0]["password"] == "secret"
     assert recorded_clients[0]["page_size"] == 50
 
 
