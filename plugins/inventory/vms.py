@@ -38,6 +38,12 @@ options:
     env:
       - name: VEEAM_AHV_USERNAME
   password:
+    # Replaces the connection fragment's description, which speaks of tasks.
+    description:
+      - Password of O(username). The plugin logs in with it once per inventory run,
+        refreshes the token when it nears expiry, and logs the token out when the run ends.
+      - If not set, the value of the E(VEEAM_AHV_PASSWORD) environment variable is used.
+      - Either O(password) or O(access_token) is required.
     env:
       - name: VEEAM_AHV_PASSWORD
   access_token:
@@ -64,7 +70,9 @@ options:
     default: []
   max_workers:
     description:
-      - Number of clusters whose VM lists are read at the same time.
+      - Number of threads that send requests at the same time. They read the VM list of
+        each cluster and the protected VM list, and the further pages of each list once
+        its first page gives its length.
       - Each thread uses its own HTTP session. The threads share the token of the one
         login, and a token that nears expiry or is rejected is refreshed once for all.
     type: int
@@ -94,7 +102,11 @@ options:
       - VMs that would share a host name are never merged. Each of them is named
         C(<name>_<first 8 characters of its id>) (C(<name>_<id>) if that is taken too)
         with a warning, or the run fails when O(strict) is true. These names depend only
-        on the VMs, not on the order the API lists them in.
+        on the VMs of the run, not on the order the API lists them in.
+      - A host named V(web) becomes C(web_<id>) in the run in which a second VM named V(web)
+        appears, and goes back to V(web) when that VM is deleted or filtered out. Host
+        names that must never change need an expression that is unique by itself, such as
+        C(name + '_' + id).
     type: list
     elements: str
     default: [name]
