@@ -135,7 +135,7 @@ options:
         C(<group_prefix>pd_<protection domain>) when the VM is in a protection domain.
       - Group names are sanitized the way Ansible sanitizes constructed group names. When
         the names of several clusters give the same cluster group, such as C(PROD-AHV-01)
-        and C(PROD_AHV_01), that group holds the VMs of all of them, with one warning.
+        and C(PROD_AHV_01), that group contains the VMs of all of them, with one warning.
     type: bool
     default: true
   group_prefix:
@@ -694,7 +694,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 clusters[str(vm.facts.get("cluster_id"))] = vm.facts.get("cluster_name")
 
     def _warn_shared_cluster_groups(self, settings, cluster_groups: dict) -> None:
-        """Warn once for each cluster group that holds the VMs of more than one cluster."""
+        """Warn once for each cluster group that contains the VMs of more than one cluster."""
         for group, clusters in sorted(cluster_groups.items()):
             if len(clusters) < 2:
                 continue
@@ -705,7 +705,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 )
             )
             self._warn(
-                f"The default group {quote(group)} holds the VMs of {len(clusters)} clusters, "
+                f"The default group {quote(group)} contains the VMs of {len(clusters)} clusters, "
                 f"because their names give the same group name: {names}. A play that "
                 "targets this group acts on the VMs of all of them. Group by "
                 f"{settings.vars_prefix}cluster_id with keyed_groups to tell them apart."

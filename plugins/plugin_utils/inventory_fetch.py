@@ -84,7 +84,7 @@ class FetchResult:
 
 
 class SharedTokens:
-    """A ``TokenManager`` that the worker clients share, with every use under one lock.
+    """The ``TokenManager`` of the client that logged in, shared by the workers under a lock.
 
     ``ApiClient`` gets its bearer token from ``client.tokens.access_token()`` and calls
     ``client.tokens.renew_after_rejection()`` after a 401, so a worker client whose
@@ -201,8 +201,8 @@ def _log_out(client, log) -> list:
 
     An access token that nears expiry is refreshed first while its refresh token
     is valid, so that the logout is accepted and revokes the refresh token too. A
-    logout that the server answers with 401 found the token expired already,
-    which needs no warning.
+    logout rejected with HTTP 401 means the token had expired already, which needs
+    no warning.
     """
     warnings_list = []
     tokens = client.tokens
@@ -214,7 +214,7 @@ def _log_out(client, log) -> list:
         tokens.logout()
     except ApiError as error:
         if error.status == 401:
-            log(f"The logout was answered with HTTP 401: the token had expired already. {error}")
+            log(f"The logout was rejected with HTTP 401, so the token had expired already: {error}")
         else:
             warnings_list.append(f"Logout failed, the token will expire on its own: {error}")
     except (ApiConnectionError, VeeamAhvError) as error:

@@ -22,7 +22,7 @@ UNKNOWN = "unknown"
 # Characters of a VM id kept in the suffix that tells apart VMs with the same name.
 ID_SUFFIX_LENGTH = 8
 
-# Longest excerpt of a malformed VM list item that goes into a warning.
+# Maximum length of the excerpt of a malformed VM list item in a warning.
 BAD_RECORD_TEXT_LENGTH = 60
 
 _ACRONYM_BOUNDARY = re.compile(r"([A-Z]+)([A-Z][a-z])")
@@ -153,7 +153,7 @@ def prefixed(facts: dict, prefix: str) -> dict:
 def unique_hostnames(preferred: list) -> tuple[list, list]:
     """Give every VM a host name of its own.
 
-    ``preferred`` holds ``(vm_id, name)`` pairs, one per VM. A name that only
+    ``preferred`` contains ``(vm_id, name)`` pairs, one per VM. A name that only
     one VM wants is kept. VMs that share a name each get ``<name>_<first 8
     characters of id>``, or ``<name>_<id>`` when that is taken too, or
     ``<name>_<id>_<n>`` when even the ids are equal. A VM's host name depends

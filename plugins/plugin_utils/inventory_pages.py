@@ -164,8 +164,8 @@ def _take_result(read: CollectionRead, offset, result, log) -> list:
         else:
             count = f"{len(kept)} distinct item(s) of the {total} its totalCount reports"
         raise PagingError(
-            f"GET {read.path} listed {describe_repeats(repeated)} more than once and holds "
-            f"{count}, also when read again. The list changed while it was read, so items "
+            f"GET {read.path} listed {describe_repeats(repeated)} more than once and "
+            f"contains {count}, also when read again. The list changed while it was read, so items "
             "may be missing: run the inventory again."
         )
     if repeated:

@@ -102,7 +102,7 @@ class TokenServer:
 
 
 class FakeClock:
-    """A clock that stands still until a test moves it."""
+    """A clock that returns the same time until a test changes it."""
 
     def __init__(self, now: float = 1_800_000_000.0):
         self.now = now
@@ -347,7 +347,7 @@ def test_logout_401_not_a_warning(api):
     result = fetch_source_data(create_client(), None, max_workers=2, log=messages.append)
 
     assert result.warnings == []
-    assert any("The logout was answered with HTTP 401" in message for message in messages)
+    assert any("The logout was rejected with HTTP 401" in message for message in messages)
 
 
 def test_logout_failure_warns(api):

@@ -317,7 +317,7 @@ def test_clusters_sharing_group_warn(run_plugin, names):
     assert len(group_hosts(inventory, group)) == 4
     messages = run_plugin.warnings.messages
     assert len(messages) == 1
-    assert f"The default group '{group}' holds the VMs of 2 clusters" in messages[0]
+    assert f"The default group '{group}' contains the VMs of 2 clusters" in messages[0]
     assert f"{names[0]!r} ({CLUSTER_A['id']})" in messages[0]
     assert f"{names[1]!r} ({CLUSTER_B['id']})" in messages[0]
 
