@@ -35,11 +35,15 @@ class CallbackModule(CallbackBase):
         path = os.environ.get("TASK_RESULTS_FILE")
         if not path:
             return
+        # ansible-core 2.19 added public task, host and result properties; older
+        # versions have only the underscored attributes.
+        task = getattr(result, "task", None) or result._task
+        host = getattr(result, "host", None) or result._host
         record = {
-            "task": result.task.get_name(),
-            "host": result.host.get_name(),
+            "task": task.get_name(),
+            "host": host.get_name(),
             "status": status,
-            "result": result.result,
+            "result": getattr(result, "result", None) or result._result,
         }
         with open(path, "a", encoding="utf-8") as stream:
             stream.write(json.dumps(record, default=str) + "\n")
