@@ -2,20 +2,29 @@
 SHELL := /bin/bash
 PYTHON_VERSION ?= 3.12
 VENV ?= .venv
+COMPAT_VENV ?= .venv-compat
 BIN := $(VENV)/bin
 TOOLS := tests/tools
 BUILD ?= .build
 COLLECTIONS_PATH := $(abspath $(BUILD))
 
-.PHONY: test venv collection lint sanity units emulator-tests integration demo bench clean
+.PHONY: test venv compat-venv collection lint sanity units emulator-tests integration \
+	integration-compat demo bench clean
 
-test: lint sanity units emulator-tests integration
+test: lint sanity units emulator-tests integration integration-compat
 
 venv: $(VENV)/.installed
 
 $(VENV)/.installed: requirements.txt tests/requirements.txt tests/unit/requirements.txt \
 		tests/emulator/pyproject.toml tests/emulator/requirements.txt
 	$(TOOLS)/make-venv $(VENV) $(PYTHON_VERSION)
+	touch $@
+
+compat-venv: $(COMPAT_VENV)/.installed
+
+$(COMPAT_VENV)/.installed: requirements.txt tests/requirements-compat.txt \
+		tests/emulator/pyproject.toml tests/emulator/requirements.txt
+	$(TOOLS)/make-venv $(COMPAT_VENV) $(PYTHON_VERSION) tests/requirements-compat.txt
 	touch $@
 
 collection:
@@ -40,6 +49,10 @@ emulator-tests: venv
 integration: venv collection
 	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_PATH) $(BIN)/python -m pytest tests/integration
 
+# The same integration tests with the oldest supported ansible-core.
+integration-compat: compat-venv collection
+	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_PATH) $(COMPAT_VENV)/bin/python -m pytest tests/integration
+
 demo: venv collection
 	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_PATH) $(TOOLS)/demo $(VENV)
 
@@ -47,4 +60,4 @@ bench: venv collection
 	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_PATH) $(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) $(BUILD) tests/output
+	rm -rf $(VENV) $(COMPAT_VENV) $(BUILD) tests/output
