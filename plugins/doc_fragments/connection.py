@@ -27,7 +27,7 @@ options:
   password:
     description:
       - Password of O(username). The collection logs in with it, refreshes the token before
-        it expires, and logs the token out when the task ends.
+        it expires, and logs the token out when the task or inventory run ends.
       - If not set, the value of the E(VEEAM_AHV_PASSWORD) environment variable is used.
       - Either O(password) or O(access_token) is required.
     type: str

@@ -411,7 +411,7 @@ class ApiClient:
             error.hint = (
                 f"The appliance asked to wait {too_long:.0f} s before a retry (Retry-After), "
                 f"longer than the {self.retry_policy.max_retry_after:.0f} s the collection "
-                "waits: run the task again later."
+                "waits: try again later."
             )
         raise error
 
@@ -486,7 +486,7 @@ def _status_hint(status: int, html: bool) -> str:
     if status == 403:
         return "The user lacks the permission for this operation on the appliance."
     if status in (429, 502, 503, 504):
-        return "The appliance is busy or restarting: run the task again later."
+        return "The appliance is busy or restarting: try again later."
     if status >= 500:
         return (
             "The appliance failed while handling the request: its logs have the details. "

@@ -53,7 +53,7 @@ def collect_pages(fetch, path: str, params: dict | None, page_size: int, first_o
             raise PagingError(
                 f"GET {path} reported totalCount {total} but returned no items at offset "
                 f"{offset}, after {len(items)} items. The collection may have changed while "
-                "it was read: run the task again."
+                "it was read: try again."
             )
         offset += len(results)
     raise PagingError(f"GET {path} still returned items after {MAX_PAGES} pages.")
