@@ -10,7 +10,7 @@ from ansible_collections.veeam_ahv.backup.plugins.module_utils.module import Mod
 
 # Sub-collections of a cluster: option value -> (result key, path, paged).
 # The v4 OpenAPI spec pages VMs, storage containers and protection domains,
-# and returns networks and volume groups as bare arrays; the hosts shape is
+# and returns networks and volume groups as bare arrays. The hosts shape is
 # not documented, so both shapes are accepted there.
 CLUSTER_SUBRESOURCES = {
     "vms": ("vms", "vms", True),
@@ -23,16 +23,30 @@ CLUSTER_SUBRESOURCES = {
 
 
 def list_clusters(client) -> list:
-    """Return every cluster the plug-in knows, sorted by name and id."""
+    """Return every cluster the plug-in lists, sorted by name and id."""
     clusters = client.get_list("/clusters")
     return sorted(clusters, key=lambda cluster: (cluster.get("name") or "", cluster.get("id")))
 
 
-def describe_clusters(clusters: list) -> str:
-    """Format clusters as ``name (id)`` for error messages."""
-    if not clusters:
+def describe_items(items: list) -> str:
+    """Format named API objects, such as clusters or networks, as ``name (id)`` for messages."""
+    if not items:
         return "none"
-    return ", ".join(f"{cluster.get('name')} ({cluster.get('id')})" for cluster in clusters)
+    return ", ".join(f"{item.get('name')} ({item.get('id')})" for item in items)
+
+
+def candidates_for(items: list, reference: str, by_id: bool = True, by_name: bool = True) -> list:
+    """Return the item whose id equals ``reference``, or else every item with that name.
+
+    The caller decides what an empty list or several items mean.
+    """
+    if by_id:
+        for item in items:
+            if item.get("id") == reference:
+                return [item]
+    if not by_name:
+        return []
+    return [item for item in items if item.get("name") == reference]
 
 
 def match_cluster(clusters: list, reference: str, by_id: bool = True, by_name: bool = True) -> dict:
@@ -41,22 +55,18 @@ def match_cluster(clusters: list, reference: str, by_id: bool = True, by_name: b
     Raises ``ModuleFailure`` when nothing matches or when several clusters
     share the name.
     """
-    if by_id:
-        for cluster in clusters:
-            if cluster.get("id") == reference:
-                return cluster
-    named = [cluster for cluster in clusters if by_name and cluster.get("name") == reference]
-    if len(named) == 1:
-        return named[0]
-    if named:
+    candidates = candidates_for(clusters, reference, by_id=by_id, by_name=by_name)
+    if len(candidates) == 1:
+        return candidates[0]
+    if candidates:
         raise ModuleFailure(
-            f"{len(named)} clusters are named '{reference}': "
-            f"{describe_clusters(named)}. Use the cluster id instead."
+            f"{len(candidates)} clusters are named '{reference}': "
+            f"{describe_items(candidates)}. Use the cluster id instead."
         )
     looked_up = " or ".join(kind for kind, used in (("name", by_name), ("id", by_id)) if used)
     raise ModuleFailure(
         f"Cluster '{reference}' was not found by {looked_up}. "
-        f"Clusters known to the plug-in: {describe_clusters(clusters)}."
+        f"Clusters known to the plug-in: {describe_items(clusters)}."
     )
 
 
@@ -91,5 +101,5 @@ def list_subresource(client, cluster_id: str, option: str) -> list:
 
 
 def list_cluster_vms(client, cluster_id: str) -> list:
-    """Return every VM the plug-in knows on one cluster."""
+    """Return every VM the plug-in lists on one cluster."""
     return list_subresource(client, cluster_id, "vms")

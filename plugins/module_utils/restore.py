@@ -28,11 +28,16 @@ from ansible_collections.veeam_ahv.backup.plugins.module_utils.errors import (
     VeeamAhvError,
 )
 from ansible_collections.veeam_ahv.backup.plugins.module_utils.module import ModuleFailure
+from ansible_collections.veeam_ahv.backup.plugins.module_utils.resources import (
+    candidates_for,
+    describe_items,
+)
 from ansible_collections.veeam_ahv.backup.plugins.module_utils.sessions import (
     ACTIVE_STATES,
     SessionTimeout,
     SessionWaiter,
     get_session,
+    session_failure,
     summarize_session,
 )
 
@@ -68,13 +73,6 @@ MATCH_TARGET_VM = "target_vm"
 # --- Names and ids --------------------------------------------------------------------------------
 
 
-def describe_items(items: list) -> str:
-    """Format named API objects as ``name (id)`` for error messages."""
-    if not items:
-        return "none"
-    return ", ".join(f"{item.get('name')} ({item.get('id')})" for item in items)
-
-
 def match_named(items: list, reference: str, kind: str, location: str) -> dict:
     """Return the item whose id, or else whose name, equals ``reference``.
 
@@ -82,16 +80,13 @@ def match_named(items: list, reference: str, kind: str, location: str) -> dict:
     where it was looked up ("cluster DR-AHV-01"). Raises ``ModuleFailure``
     listing what exists when nothing or several items match.
     """
-    for item in items:
-        if item.get("id") == reference:
-            return item
-    named = [item for item in items if item.get("name") == reference]
-    if len(named) == 1:
-        return named[0]
-    if named:
+    candidates = candidates_for(items, reference)
+    if len(candidates) == 1:
+        return candidates[0]
+    if candidates:
         raise ModuleFailure(
-            f"{len(named)} {kind}s on {location} are named '{reference}': "
-            f"{describe_items(named)}. Use the id instead."
+            f"{len(candidates)} {kind}s on {location} are named '{reference}': "
+            f"{describe_items(candidates)}. Use the id instead."
         )
     raise ModuleFailure(
         f"{kind.capitalize()} '{reference}' was not found by name or id on {location}. "
@@ -415,11 +410,10 @@ def check_session_outcome(module, session: dict, activity: str) -> dict:
     Warning events become Ansible warnings and stay in the summary's ``warnings``.
     """
     summary = summarize_session(session)
-    if summary["result"] == "Error" or summary["state"] == "Cancelled":
-        errors = "; ".join(summary["errors"]) or "the session reported no error events"
+    failure = session_failure(summary)
+    if failure:
         raise ModuleFailure(
-            f"{activity} failed: session {summary['id']} ended with state {summary['state']} "
-            f"and result {summary['result']}: {errors}",
+            f"{activity} failed: session {summary['id']} {failure}",
             session_id=summary["id"],
             session=summary,
         )
@@ -503,7 +497,7 @@ def annotate_wait_failure(error, result: dict):
     """Add the session id and the request to a failure after the restore started.
 
     A lost connection or an API error while polling does not stop the restore,
-    so the message says where to follow it. The failed task still does not
+    so the message states where to follow it. The failed task still does not
     report ``changed``: a timeout or a failed restore must never read as done.
     """
     session_id = result.get("session_id")

@@ -21,7 +21,7 @@ from ansible_collections.veeam_ahv.backup.plugins.module_utils.client import (
 from ansible_collections.veeam_ahv.backup.plugins.module_utils.errors import ApiError
 from ansible_collections.veeam_ahv.backup.plugins.module_utils.module import ModuleFailure
 from ansible_collections.veeam_ahv.backup.plugins.module_utils.resources import (
-    describe_clusters,
+    describe_items,
     list_clusters,
 )
 
@@ -199,7 +199,7 @@ def choose_vm(candidates: list, name=None, vm_id=None, cluster=None, clusters=No
             f"{subject} was not found on cluster '{cluster}'. It exists on other clusters: "
             f"{describe_vms(candidates)}. Fix cluster or leave it unset."
         )
-    known = describe_clusters(clusters or [])
+    known = describe_items(clusters or [])
     if cluster and not any(cluster in (c.get("id"), c.get("name")) for c in clusters or []):
         raise ModuleFailure(
             f"{subject} was not found, and cluster '{cluster}' is neither the name nor the id "

@@ -68,6 +68,18 @@ def summarize_session(session: dict) -> dict:
     }
 
 
+def session_failure(summary: dict) -> str | None:
+    """Return how a finished session failed, or None when it ended in Success or Warning.
+
+    ``summary`` comes from ``summarize_session``. A cancelled session counts as
+    failed, because the work it started did not finish.
+    """
+    if summary["result"] != "Error" and summary["state"] != "Cancelled":
+        return None
+    errors = "; ".join(summary["errors"]) or "the session reported no error events"
+    return f"ended with state {summary['state']} and result {summary['result']}: {errors}"
+
+
 def describe_session(session: dict) -> str:
     """Format a session as ``<id> (<state>, <percent>%)`` for messages."""
     percent = session_progress(session)

@@ -282,7 +282,7 @@ from ansible_collections.veeam_ahv.backup.plugins.module_utils.module import (
     run_module,
 )
 from ansible_collections.veeam_ahv.backup.plugins.module_utils.resources import (
-    describe_clusters,
+    describe_items,
     list_clusters,
     list_subresource,
     match_cluster,
@@ -337,7 +337,7 @@ def find_target_vm(client, params: dict, source_vm: dict) -> tuple:
     if params["target_vm"]:
         raise ModuleFailure(
             f"Target VM '{reference}' was not found by id or name in the plug-in's inventory "
-            f"of {describe_clusters(clusters)}. Check target_vm, or run "
+            f"of {describe_items(clusters)}. Check target_vm, or run "
             "veeam_ahv.backup.vm_rescan if the VM was created recently."
         )
     raise ModuleFailure(

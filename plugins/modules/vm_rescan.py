@@ -97,7 +97,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 appeared:
-  description: VMs that the plug-in knows after the rescan but did not know before.
+  description: VMs that the plug-in lists after the rescan but did not list before.
   returned: always
   type: list
   elements: dict
@@ -115,7 +115,7 @@ appeared:
       description: Name of the VM's cluster.
       type: str
 disappeared:
-  description: VMs that the plug-in knew before the rescan but no longer knows.
+  description: VMs that the plug-in listed before the rescan but no longer lists.
   returned: always
   type: list
   elements: dict
@@ -202,6 +202,7 @@ from ansible_collections.veeam_ahv.backup.plugins.module_utils.resources import 
 )
 from ansible_collections.veeam_ahv.backup.plugins.module_utils.sessions import (
     SessionWaiter,
+    session_failure,
     summarize_session,
 )
 
@@ -241,11 +242,10 @@ def check_results(sessions: dict, entries: list, module) -> None:
     for entry in entries:
         session = sessions[entry["session_id"]]
         summary = summarize_session(session)
-        if summary["result"] == "Error" or summary["state"] == "Cancelled":
-            errors = "; ".join(summary["errors"]) or "the session reported no error events"
+        failure = session_failure(summary)
+        if failure:
             raise ModuleFailure(
-                f"The rescan of cluster '{entry['name']}' ended with state {summary['state']} "
-                f"and result {summary['result']}: {errors}.",
+                f"The rescan of cluster '{entry['name']}' {failure}.",
                 session_ids=[e["session_id"] for e in entries],
                 sessions=[summarize_session(s) for s in sessions.values()],
             )
