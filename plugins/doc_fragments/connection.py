@@ -75,8 +75,8 @@ notes:
   - Requests that get HTTP 429, 502, 503 or 504, or lose their connection, are retried up to
     5 times with exponential backoff and jitter, honouring C(Retry-After). GET, PUT and DELETE
     requests and the login request are retried. A POST that starts a restore, a rescan or a
-    job is sent again only when the connection could not be opened or the server answered
-    401 to an expired token, because in both cases the server did not act on it.
+    job is sent again only when the connection could not be opened or the server rejected
+    it with 401 for an expired token, because in both cases the server did not act on it.
   - Proxies are taken from the E(HTTPS_PROXY), E(HTTP_PROXY) and E(NO_PROXY) environment
     variables.
 requirements:

@@ -164,7 +164,7 @@ class TokenManager:
         )
 
     def renew_after_rejection(self) -> bool:
-        """Get a new access token after the server answered 401.
+        """Get a new access token after the server rejected one with 401.
 
         Returns False when there is no refresh token or password to get one with.
         """

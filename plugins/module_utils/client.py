@@ -3,7 +3,7 @@
 
 """HTTP client for the Veeam Plug-in for Nutanix AHV REST API.
 
-One ``ApiClient`` holds one ``requests`` session and one token pair. Modules
+One ``ApiClient`` has one ``requests`` session and one token pair. Modules
 create it through ``module.client_from_params`` and the inventory plugin
 creates it directly; both get the same token handling, retries, paging, TLS
 options and error messages.
@@ -159,10 +159,12 @@ class ApiClient:
                 f"ca_path '{ca_path}' does not exist: set it to the PEM file of the CA that "
                 "signed the appliance's certificate."
             )
+
         self.api_version = api_version
         self.timeout = timeout
         self.page_size = page_size
         self.retry_policy = retry_policy or RetryPolicy()
+
         # Passed with every request: an explicit verify argument is the only
         # setting that REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE cannot override.
         # validate_certs=false turns validation off even when ca_path is set.
@@ -172,6 +174,7 @@ class ApiClient:
             self.verify = ca_path or True
         if self.verify is False:
             _ignore_insecure_warnings(self.base_url)
+
         self.session = session or requests.Session()
         self.session.auth = _NoAuth()
         self.session.headers["User-Agent"] = USER_AGENT
@@ -180,6 +183,7 @@ class ApiClient:
         self._log = log or (lambda message: None)
         self.request_count = 0
         self.retry_count = 0
+
         self.tokens = TokenManager(
             self.send_auth_request,
             username=username,
@@ -316,7 +320,7 @@ class ApiClient:
                 continue
             if response.status_code == 401 and authenticate and not renewed:
                 # The server checks the token before it acts, so a request it
-                # answered with 401 had no effect and can be sent again.
+                # rejected with 401 had no effect and can be sent again.
                 renewed = True
                 if self.tokens.renew_after_rejection():
                     continue
@@ -332,7 +336,7 @@ class ApiClient:
         if not self.retry_policy.retries_status(idempotent, response.status_code, attempt):
             return False
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
-        # A server that asks for a very long pause gets an error instead of a hung task.
+        # A server that requests a very long pause gets an error instead of a hung task.
         if retry_after is not None and retry_after > self.retry_policy.max_retry_after:
             response.retry_after_too_long = retry_after
             return False

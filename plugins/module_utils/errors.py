@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-# Longest excerpt of a non-JSON response body that goes into an error message.
+# Maximum length of the excerpt of a non-JSON response body that goes into an error message.
 BODY_EXCERPT_LENGTH = 200
 
 
@@ -15,7 +15,7 @@ class VeeamAhvError(Exception):
     """Base class of every error the collection raises; the message is safe to show.
 
     Code that catches an error after it changed something on the appliance adds
-    that fact with ``add_context``, so the failure says what was already done.
+    that fact with ``add_context``, so the failure states what was already done.
     """
 
     def __init__(self, *args):
@@ -122,7 +122,7 @@ class ApiError(VeeamAhvError):
         if len(parts) == 2 and parts[1].startswith(parts[0]):
             parts = parts[1:]
         text = " - ".join(parts)
-        field_errors = _format_field_errors(self.errors, already_said=text)
+        field_errors = _format_field_errors(self.errors, shown_text=text)
         if field_errors:
             text = f"{text} ({field_errors})" if text else field_errors
         if not text and self.body_excerpt:
@@ -154,16 +154,16 @@ class PagingError(VeeamAhvError):
     """A paged collection that ended before the item count the server reported."""
 
 
-def _format_field_errors(errors: dict, already_said: str = "") -> str:
+def _format_field_errors(errors: dict, shown_text: str = "") -> str:
     """Format an ASP.NET-style ``errors`` object as ``field: message; field: message``.
 
-    Messages that ``already_said`` (the title and detail) contains are left out.
+    Messages that ``shown_text`` (the title and detail) contains are left out.
     """
     parts = []
     for field, messages in sorted(errors.items()):
         if not isinstance(messages, list):
             messages = [messages]
-        new = [str(message) for message in messages if str(message) not in already_said]
+        new = [str(message) for message in messages if str(message) not in shown_text]
         if not new:
             continue
         text = ", ".join(new)

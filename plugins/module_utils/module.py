@@ -22,11 +22,12 @@ from ansible_collections.veeam_ahv.backup.plugins.module_utils.errors import Vee
 
 SUPPORTED_API_VERSIONS = ("v7",)
 
-# Longest duration any option accepts: a week, far beyond any restore, and small
+# Maximum duration any option accepts: a week, far beyond any restore, and small
 # enough that deadlines computed from it stay finite.
 MAX_SECONDS = 7 * 24 * 3600.0
 
-# Longest first poll interval; the interval grows to 30 seconds anyway.
+# Maximum first poll interval. Later intervals stop growing at 30 seconds, so a
+# longer first one only delays the first check.
 MAX_POLL_SECONDS = 3600.0
 
 # Environment variables read for each connection option, shared with the
@@ -156,7 +157,7 @@ def run_module(module, action, **client_options) -> None:
     """Run ``action(module, client)`` and exit the module with its result.
 
     ``action`` returns the result dict. Every ``VeeamAhvError`` becomes a
-    ``fail_json`` whose message says what failed and what to do, with the
+    ``fail_json`` whose message states what failed and what to do, with the
     context the action added to it. Any other exception also fails the task
     with a message rather than a bare traceback. The client logs out its
     token before the module exits, whatever the outcome.

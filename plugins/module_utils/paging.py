@@ -5,8 +5,8 @@
 
 Paged endpoints take ``offset`` and ``limit`` and return the envelope
 ``{offset, limit, totalCount, results}``. The server may return fewer items
-than ``limit`` asks for, so the loop advances by what it received and stops
-only when it holds ``totalCount`` items. Some endpoints (``GET /clusters``,
+than ``limit`` requests, so the loop advances by what it received and stops
+only when it has ``totalCount`` items. Some endpoints (``GET /clusters``,
 networks, volume groups, restore point disks) return a bare JSON array instead.
 """
 

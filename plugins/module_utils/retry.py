@@ -70,9 +70,9 @@ class RetryPolicy:
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Return the wait in seconds that a ``Retry-After`` header asks for.
+    """Return the wait in seconds that a ``Retry-After`` header requests.
 
-    The header holds either a number of seconds or an HTTP date. Returns None
+    The header contains either a number of seconds or an HTTP date. Returns None
     when the header is absent or cannot be parsed.
     """
     if not value:

@@ -320,10 +320,10 @@ def list_recent_sessions(client, params: dict) -> list:
         query["filter"] = encode_json_parameter(expressions)
     if params["since"]:
         query["from"] = params["since"]
-    wanted = params["max_results"]
+    max_rows = params["max_results"]
     rows = []
     offset = 0
-    while len(rows) < wanted:
+    while len(rows) < max_rows:
         body = client.get("/sessions", params=dict(query, offset=offset, limit=client.page_size))
         if isinstance(body, list):
             page, total = body, len(body)
@@ -333,7 +333,7 @@ def list_recent_sessions(client, params: dict) -> list:
         offset += len(page)
         if not page or isinstance(body, list) or (total is not None and offset >= total):
             break
-    return rows[:wanted]
+    return rows[:max_rows]
 
 
 def gather(module, client) -> dict:

@@ -10,9 +10,9 @@ and one logout, whatever the number of VMs.
 The lists are read in parallel, and so are the pages of one list once its first
 page gives its length (see ``inventory_pages``). ``requests`` sessions are not
 thread-safe, so every worker thread has an ``ApiClient`` of its own. The workers
-share the token of the client that logged in, through ``SharedTokens``: a token
-that nears expiry or that the server rejects is renewed once for all threads, and
-the client that logged in logs out the last token when the reads are done.
+share the token of the client that logged in, through ``SharedTokens``. A token
+that nears expiry or that the server rejects is renewed once for all threads. The
+client that logged in logs out the last token when the reads are done.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ class SharedTokens:
     ``ApiClient`` gets its bearer token from ``client.tokens.access_token()`` and calls
     ``client.tokens.renew_after_rejection()`` after a 401, so a worker client whose
     ``tokens`` is this object uses the token of the client that logged in. The token
-    manager refreshes a token that nears expiry once, for the first thread that asks.
+    manager refreshes a token that nears expiry once, for the first thread that requests it.
     Token requests go through the session of the client that logged in, which no other
     thread uses while the workers run.
     """

@@ -19,7 +19,7 @@ PROTECTED = "protected"
 UNPROTECTED = "unprotected"
 UNKNOWN = "unknown"
 
-# Characters of a VM id kept in the suffix that tells apart VMs with the same name.
+# Characters of a VM id kept in the suffix that distinguishes VMs with the same name.
 ID_SUFFIX_LENGTH = 8
 
 # Maximum length of the excerpt of a malformed VM list item in a warning.
@@ -168,32 +168,32 @@ def unique_hostnames(preferred: list) -> tuple[list, list]:
         positions_by_name.setdefault(name, []).append(position)
 
     hostnames: list = [None] * len(preferred)
-    taken = set()
+    used_names = set()
     for name, positions in positions_by_name.items():
         if len(positions) == 1:
             hostnames[positions[0]] = name
-            taken.add(name)
+            used_names.add(name)
 
     duplicates = []
     for name in sorted(name for name, positions in positions_by_name.items() if len(positions) > 1):
         renamed = []
         for position in sorted(positions_by_name[name], key=lambda p: str(preferred[p][0])):
             vm_id = str(preferred[position][0])
-            hostname = _free_name(name, vm_id, taken)
-            taken.add(hostname)
+            hostname = _free_name(name, vm_id, used_names)
+            used_names.add(hostname)
             hostnames[position] = hostname
             renamed.append((preferred[position][0], hostname))
         duplicates.append((name, renamed))
     return hostnames, duplicates
 
 
-def _free_name(name: str, vm_id: str, taken: set) -> str:
+def _free_name(name: str, vm_id: str, used_names: set) -> str:
     candidates = [f"{name}_{vm_id[:ID_SUFFIX_LENGTH]}", f"{name}_{vm_id}"]
     for candidate in candidates:
-        if candidate not in taken:
+        if candidate not in used_names:
             return candidate
     number = 2
-    while f"{name}_{vm_id}_{number}" in taken:
+    while f"{name}_{vm_id}_{number}" in used_names:
         number += 1
     return f"{name}_{vm_id}_{number}"
 

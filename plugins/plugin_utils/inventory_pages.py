@@ -14,10 +14,10 @@ The collection is then read again from the start, one page after another. A
 first page without ``totalCount`` makes the read sequential too, ending at the
 first empty page.
 
-Offset paging can also list an item twice without any change in counts: when an
+Offset paging can also list an item twice without any change in counts. When an
 item is created before the offset of a page still to come, the items after it
-shift by one, so that page repeats the last item of the page before and another
-item is never listed. Items with an id that was already seen are dropped. When
+shift by one. That page then repeats the last item of the page before, and
+another item is never listed. Items with an id that was already seen are dropped. When
 fewer distinct items than ``totalCount`` remain, the collection is read again,
 and if the second read also comes up short it fails with ``PagingError``.
 """
@@ -157,12 +157,12 @@ def _take_result(read: CollectionRead, offset, result, log) -> list:
         return read.add_page(offset, result)
     # The result of the second read, one page after another.
     items, total, bare = result
-    kept, repeated = drop_repeated_ids(items)
-    if repeated and not bare and _may_miss_items(len(kept), total):
+    unique_items, repeated = drop_repeated_ids(items)
+    if repeated and not bare and _may_miss_items(len(unique_items), total):
         if total is None:
-            count = f"{len(kept)} distinct item(s), and no totalCount to check them against"
+            count = f"{len(unique_items)} distinct item(s), and no totalCount to check them against"
         else:
-            count = f"{len(kept)} distinct item(s) of the {total} its totalCount reports"
+            count = f"{len(unique_items)} distinct item(s) of the {total} its totalCount reports"
         raise PagingError(
             f"GET {read.path} listed {describe_repeats(repeated)} more than once and "
             f"contains {count}, also when read again. The list changed while it was read, so items "
@@ -170,7 +170,7 @@ def _take_result(read: CollectionRead, offset, result, log) -> list:
         )
     if repeated:
         log(f"GET {read.path} listed {describe_repeats(repeated)} more than once; repeats dropped")
-    read.items = kept
+    read.items = unique_items
     return []
 
 
@@ -209,7 +209,7 @@ def drop_repeated_ids(items: list) -> tuple[list, list]:
     Items that are not objects with a string id are kept, for the caller to judge.
     """
     seen = set()
-    kept = []
+    unique_items = []
     repeated = []
     for item in items:
         item_id = item.get("id") if isinstance(item, dict) else None
@@ -218,8 +218,8 @@ def drop_repeated_ids(items: list) -> tuple[list, list]:
                 repeated.append(item_id)
                 continue
             seen.add(item_id)
-        kept.append(item)
-    return kept, repeated
+        unique_items.append(item)
+    return unique_items, repeated
 
 
 def describe_repeats(repeated: list) -> str:

@@ -137,6 +137,7 @@ def run_playbook(tmp_path):
         counter["runs"] += 1
         run_dir = tmp_path / f"run-{counter['runs']}"
         run_dir.mkdir()
+
         if playbook is None:
             playbook = run_dir / "playbook.yml"
             play = {
@@ -147,6 +148,7 @@ def run_playbook(tmp_path):
                 "tasks": tasks,
             }
             playbook.write_text(yaml.safe_dump([play], sort_keys=False), encoding="utf-8")
+
         command = [
             str(Path(sys.executable).with_name("ansible-playbook")),
             "-i",
@@ -163,6 +165,7 @@ def run_playbook(tmp_path):
             command.append("--diff")
         if verbosity:
             command.append("-" + "v" * verbosity)
+
         process_env = ansible_environment(run_dir, env)
         completed = subprocess.run(
             command,
@@ -173,6 +176,7 @@ def run_playbook(tmp_path):
             cwd=run_dir,
             check=False,
         )
+
         results = read_results(Path(process_env["TASK_RESULTS_FILE"]))
         return PlaybookRun(completed.returncode, completed.stdout, completed.stderr, results)
 

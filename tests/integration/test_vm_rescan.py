@@ -17,9 +17,9 @@ def first_cluster(direct_api) -> dict:
 
 def test_reports_appeared_and_disappeared(run_playbook, connection, direct_api, emulator):
     cluster = first_cluster(direct_api)
-    gone = direct_api.get_all(f"/clusters/{cluster['id']}/vms")[0]
+    removed_vm = direct_api.get_all(f"/clusters/{cluster['id']}/vms")[0]
     added = emulator.control.add_nutanix_vm(cluster["id"], name="new-from-nutanix")
-    emulator.control.remove_nutanix_vm(cluster["id"], gone["id"])
+    emulator.control.remove_nutanix_vm(cluster["id"], removed_vm["id"])
     emulator.control.clear_requests()
 
     run = run_playbook([vm_rescan(dict(connection, clusters=[cluster["name"]]))])
@@ -35,7 +35,7 @@ def test_reports_appeared_and_disappeared(run_playbook, connection, direct_api, 
             "cluster_name": cluster["name"],
         }
     ]
-    assert [vm["id"] for vm in result["disappeared"]] == [gone["id"]]
+    assert [vm["id"] for vm in result["disappeared"]] == [removed_vm["id"]]
     assert len(result["session_ids"]) == 1
     assert result["sessions"][0]["state"] == "Finished"
     assert result["sessions"][0]["result"] in ("Success", "Warning")

@@ -23,8 +23,8 @@ class Fault:
     hits: int = 0
 
     def matches(self, method: str, path: str) -> bool:
-        wanted = self.rule.get("method")
-        if wanted and wanted.upper() != method.upper():
+        expected = self.rule.get("method")
+        if expected and expected.upper() != method.upper():
             return False
         return self.pattern.search(path) is not None
 

@@ -339,15 +339,15 @@ def _compile_comparison(
             raise bad_request(
                 f"The {operation} operation needs an array value, got {value!r}.", field
             )
-        wanted = [key(coerce_value(element, leaf, field)) for element in value]
+        filter_values = [key(coerce_value(element, leaf, field)) for element in value]
         if operation == "In":
             if path.is_list:
-                return lambda item: any(key(v) in wanted for v in extract(item, path))
-            return lambda item: key(extract(item, path)) in wanted
+                return lambda item: any(key(v) in filter_values for v in extract(item, path))
+            return lambda item: key(extract(item, path)) in filter_values
         if operation == "Subset":
-            return lambda item: all(key(v) in wanted for v in _as_list(extract(item, path)))
+            return lambda item: all(key(v) in filter_values for v in _as_list(extract(item, path)))
         return lambda item: all(
-            w in [key(v) for v in _as_list(extract(item, path))] for w in wanted
+            w in [key(v) for v in _as_list(extract(item, path))] for w in filter_values
         )
 
     if operation == "Contains":
@@ -375,10 +375,10 @@ def _compile_comparison(
         if path.is_list:
             if not isinstance(value, list):
                 raise bad_request(f"{operation} on an array property needs an array value.", field)
-            wanted_list = [key(coerce_value(v, leaf, field)) for v in value]
+            filter_list = [key(coerce_value(v, leaf, field)) for v in value]
 
             def equal(item):
-                return [key(v) for v in extract(item, path)] == wanted_list
+                return [key(v) for v in extract(item, path)] == filter_list
 
         else:
             target = key(coerce_value(value, leaf, field))

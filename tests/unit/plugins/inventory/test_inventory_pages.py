@@ -256,9 +256,9 @@ def test_repeat_in_bare_array_dropped():
 def test_drop_repeated_ids_keeps_items_without_id():
     items = [{"id": "a"}, {"id": "b"}, {"id": "a"}, {"id": None}, {"id": None}, 1, 1]
 
-    kept, repeated = drop_repeated_ids(items)
+    unique_items, repeated = drop_repeated_ids(items)
 
-    assert kept == [{"id": "a"}, {"id": "b"}, {"id": None}, {"id": None}, 1, 1]
+    assert unique_items == [{"id": "a"}, {"id": "b"}, {"id": None}, {"id": None}, 1, 1]
     assert repeated == ["a"]
 
 

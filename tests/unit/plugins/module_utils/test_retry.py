@@ -29,8 +29,10 @@ def calls_to(api, method, url):
     return [c for c in api.calls if c.request.method == method and c.request.url == url]
 
 
-def refused() -> requests.exceptions.ConnectionError:
-    reason = NewConnectionError(None, "Failed to establish a new connection: Connection refused")
+def connection_refused() -> requests.exceptions.ConnectionError:
+    reason = NewConnectionError(
+        None, "Failed to establish a new connection: Connection connection_refused"
+    )
     return requests.exceptions.ConnectionError(reason)
 
 
@@ -104,7 +106,7 @@ def test_post_not_retried_after_dropped_connection(api, make_client, logged_in):
 
 def test_post_retried_when_connection_never_opened(api, make_client, logged_in):
     url = API + "/clusters/c1/vms/refreshAsync"
-    api.post(url, body=refused())
+    api.post(url, body=connection_refused())
     api.post(url, json={"sessionId": "s1"})
     client = make_client()
 
